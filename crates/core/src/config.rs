@@ -1,0 +1,99 @@
+//! Configuration as data: one [`Config`] per endpoint, with defaults close to Linux's.
+
+use core::time::Duration;
+
+/// Everything tunable about an [`crate::Endpoint`]. Construct with `Config::default()` and
+/// override fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The MTU of the link the endpoint sends on; the advertised MSS is derived from it
+    /// (MTU − 40 for IPv4, MTU − 60 for IPv6; RFC 9293 §3.7.1). Default 1500.
+    pub mtu: u16,
+    /// Send buffer per connection, bytes. Default 256 KiB.
+    pub send_buffer: usize,
+    /// Receive buffer per connection, bytes; the advertised window never exceeds it (and,
+    /// without window scaling, 65,535). Default 64 KiB.
+    pub recv_buffer: usize,
+    /// Maximum Segment Lifetime. TIME-WAIT lasts 2 × MSL (RFC 9293 §3.6.1, MUST-13).
+    /// Default 30 s, so TIME-WAIT lasts 60 s, as on Linux (RFC 793 suggested 2 minutes).
+    pub msl: Duration,
+    /// RTO before any RTT sample (RFC 6298 §2.1: 1 s).
+    pub rto_initial: Duration,
+    /// Lower bound on the RTO. RFC 6298 says 1 s; Linux uses 200 ms, and so do we.
+    pub rto_min: Duration,
+    /// Upper bound on the RTO (RFC 6298 §2.5 allows ≥ 60 s; Linux uses 120 s).
+    pub rto_max: Duration,
+    /// Delayed-ACK timer (RFC 9293 §3.8.6.3: under 0.5 s, MUST-40). Default 40 ms.
+    pub delayed_ack: Duration,
+    /// R1 (RFC 9293 §3.8.3, MUST-20): after this many retransmissions of one segment the
+    /// endpoint reports [`crate::Event::RetransmitThreshold`] ("negative advice"). Default 3.
+    pub r1_retransmissions: u32,
+    /// R2 for data (MUST-20/21): a connection whose oldest unacknowledged data has been
+    /// retransmitted for this long is closed with [`crate::CloseReason::TimedOut`].
+    /// Applications can override it per connection. Default 15 min (Linux's 15 retries).
+    pub r2_data: Duration,
+    /// R2 for SYN and SYN-ACK retransmission (MUST-22/23: at least 3 minutes). Default 3 min.
+    pub r2_syn: Duration,
+    /// Keep-alive (RFC 9293 §3.8.4): off by default (MUST-25); `Some` turns it on for
+    /// every new connection (applications can also switch it per connection, MUST-24).
+    pub keepalive: Option<Keepalive>,
+    /// Disable Nagle's algorithm on new connections (MUST-17). Default false.
+    pub nodelay: bool,
+    /// Challenge ACKs (RFC 5961 §7) sent per second per endpoint at most. Default 1000.
+    pub challenge_ack_limit: u32,
+    /// IPv4 TTL / IPv6 hop limit of emitted packets. Default 64.
+    pub hop_limit: u8,
+    /// Ephemeral ports for active opens (Linux: 32768..=60999).
+    pub ephemeral_ports: core::ops::RangeInclusive<u16>,
+    /// Half-open connections one listener may hold in SYN-RECEIVED at most (the SYN queue),
+    /// whatever its backlog. Default 1024.
+    pub max_syn_backlog: usize,
+    /// Initial congestion window in segments (RFC 6928). Default 10.
+    pub initial_cwnd_segments: u32,
+}
+
+/// Keep-alive parameters (RFC 9293 §3.8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe; MUST-28 says no less than 2 hours by default.
+    pub idle: Duration,
+    /// Time between unanswered probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is declared dead (MUST-29: more than one).
+    pub probes: u32,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            idle: Duration::from_secs(2 * 60 * 60),
+            interval: Duration::from_secs(75),
+            probes: 9,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mtu: 1500,
+            send_buffer: 256 * 1024,
+            recv_buffer: 64 * 1024,
+            msl: Duration::from_secs(30),
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(120),
+            delayed_ack: Duration::from_millis(40),
+            r1_retransmissions: 3,
+            r2_data: Duration::from_secs(15 * 60),
+            r2_syn: Duration::from_secs(180),
+            keepalive: None,
+            nodelay: false,
+            challenge_ack_limit: 1000,
+            hop_limit: 64,
+            ephemeral_ports: 32768..=60999,
+            max_syn_backlog: 1024,
+            initial_cwnd_segments: 10,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Trace events: what an endpoint did, with the time it did it. Recording is off until
+//! [`crate::Endpoint::set_tracing`] turns it on; the simulator, the TUN runtime and the
+//! drawing code (`synack-trace`) consume these.
+
+use crate::{Instant, State};
+use core::net::SocketAddr;
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+
+/// A connection's identity on the wire: our address and port, theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FourTuple {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+}
+
+/// The header fields of one segment, for tracing and drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSummary {
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    pub window: u16,
+    /// Payload length in bytes.
+    pub len: u32,
+    pub options: TcpOptions,
+}
+
+impl SegmentSummary {
+    /// Summarise a header and payload length.
+    pub fn new(tcp: &TcpRepr, len: usize) -> Self {
+        SegmentSummary {
+            seq: tcp.seq,
+            ack: tcp.ack,
+            flags: tcp.flags,
+            window: tcp.window,
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            options: tcp.options,
+        }
+    }
+}
+
+/// One thing that happened to one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub at: Instant,
+    pub conn: FourTuple,
+    pub kind: TraceKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceKind {
+    /// The connection moved between RFC 9293 states. A connection being created shows as
+    /// a change from `Closed` (active open) or `Listen` (passive open).
+    StateChange { from: State, to: State },
+    /// A segment was emitted by `poll_transmit`.
+    Sent { seg: SegmentSummary, retransmission: bool },
+    /// A segment for this 4-tuple arrived and was processed.
+    Received { seg: SegmentSummary },
+    /// A segment arrived and was discarded (checksum, not acceptable, no such connection…).
+    Dropped { seg: Option<SegmentSummary>, reason: DropReason },
+}
+
+/// Why an arriving segment was discarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// It failed to parse (bad lengths, bad checksum, not TCP).
+    Malformed,
+    /// Not addressed to this endpoint.
+    NotOurs,
+    /// It fell outside the receive window (RFC 9293 §3.10.7.4, first check).
+    NotAcceptable,
+    /// A listener's SYN queue or accept queue was full.
+    QueueFull,
+    /// RST that did not pass the RFC 5961 checks, or other ignored segment.
+    Ignored,
+}
