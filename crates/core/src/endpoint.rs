@@ -1,8 +1,21 @@
 //! The endpoint: every connection, listener and TIME-WAIT record of one host.
 
-use crate::{Config, Error, FourTuple, Instant, State, TraceEvent};
+use crate::connection::{Connection, Owner, Segment};
+use crate::isn::IsnGenerator;
+use crate::listener::{Listener, ListenerQueue};
+use crate::outbox::{Ctx, Outbox};
+use crate::slab::Slab;
+use crate::time_wait::{TimeWait, TimeWaitAction};
+use crate::timer::TimerQueue;
+use crate::{
+    Config, DropReason, Error, FourTuple, Instant, SegmentSummary, SeqNum, State, TraceEvent,
+    TraceKind,
+};
+use core::hash::BuildHasher;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// Names one connection of an endpoint. Stale handles are detected (generation count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13,7 +26,10 @@ pub struct ConnId {
 
 /// Names one listener of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ListenerId(pub(crate) u32);
+pub struct ListenerId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
 
 /// How a connection ended (MUST-12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,96 +66,347 @@ pub enum Event {
     Closed(ConnId, CloseReason),
 }
 
-/// A TCP endpoint: the sans-IO core. See the crate docs for how to drive it.
+/// A TCP endpoint: the sans-IO core. It owns every connection, listener and TIME-WAIT
+/// record of one host and is driven by four calls: [`Endpoint::handle`] for each
+/// arriving datagram, [`Endpoint::poll_transmit`] until it returns `None`,
+/// [`Endpoint::poll_timeout`] to learn when to wake, and [`Endpoint::handle_timeout`]
+/// then. Every per-packet and per-poll path is O(1) in the number of connections
+/// (hash-map demux, one timer heap, a ready queue).
 pub struct Endpoint {
-    _config: Config,
+    config: Config,
+    isn: IsnGenerator,
+    addrs: Vec<IpAddr>,
+    conns: Slab<Connection>,
+    by_tuple: HashMap<FourTuple, u32, KeyedHasher>,
+    listeners: Slab<Listener>,
+    listen_by_addr: HashMap<SocketAddr, u32, KeyedHasher>,
+    time_waits: Slab<TimeWait>,
+    tw_by_tuple: HashMap<FourTuple, u32, KeyedHasher>,
+    timers: TimerQueue<TimerKey>,
+    /// Connections that may have something to send.
+    ready: VecDeque<u32>,
+    out: Outbox,
+    /// Payload staging for `poll_transmit`.
+    scratch: Vec<u8>,
+    ephemeral_counter: u32,
 }
 
+/// What a timer queue entry refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    Conn(u32, u32),
+    TimeWait(u32, u32),
+}
+
+/// SipHash-1-3 keyed from the endpoint's secret, so remote peers cannot aim hash-map
+/// collisions at the demultiplexer.
+#[derive(Clone)]
+struct KeyedHasher(u64, u64);
+
+impl BuildHasher for KeyedHasher {
+    type Hasher = siphasher::sip::SipHasher13;
+    fn build_hasher(&self) -> Self::Hasher {
+        siphasher::sip::SipHasher13::new_with_keys(self.0, self.1)
+    }
+}
+
+/// Largest payload `poll_transmit` stages at once.
+const MAX_SEGMENT_PAYLOAD: usize = 65_535;
+
 impl Endpoint {
-    /// A new endpoint. `secret` keys the ISN generator and the ephemeral port choice
-    /// (MUST-9); give each host a different one.
+    /// A new endpoint. `secret` keys the ISN generator, the ephemeral port choice and the
+    /// demultiplexing hash (MUST-9); give each host a different one.
     pub fn new(config: Config, secret: [u8; 16]) -> Self {
-        let _ = secret;
-        todo!("{config:?}")
+        let isn = IsnGenerator::new(secret);
+        let hasher = KeyedHasher(isn.keyed_hash(1, b"demux"), isn.keyed_hash(2, b"demux"));
+        Endpoint {
+            config,
+            isn,
+            addrs: Vec::new(),
+            conns: Slab::new(),
+            by_tuple: HashMap::with_hasher(hasher.clone()),
+            listeners: Slab::new(),
+            listen_by_addr: HashMap::with_hasher(hasher.clone()),
+            time_waits: Slab::new(),
+            tw_by_tuple: HashMap::with_hasher(hasher),
+            timers: TimerQueue::new(),
+            ready: VecDeque::new(),
+            out: Outbox::new(),
+            scratch: Vec::new(),
+            ephemeral_counter: 0,
+        }
     }
-    /// Claim `addr` as one of this host's addresses.
+
+    /// The configuration this endpoint was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Claim `addr` as one of this host's addresses. Datagrams to other addresses are
+    /// ignored (an endpoint with no addresses accepts any destination).
     pub fn add_address(&mut self, addr: IpAddr) {
-        let _ = addr;
-        todo!()
+        if !self.addrs.contains(&addr) {
+            self.addrs.push(addr);
+        }
     }
-    /// Record trace events from now on (or stop).
+
+    /// Record trace events from now on (or stop and discard them).
     pub fn set_tracing(&mut self, on: bool) {
-        let _ = on;
-        todo!()
+        self.out.trace = if on {
+            Some(self.out.trace.take().unwrap_or_default())
+        } else {
+            None
+        };
     }
+
     /// Take the trace events recorded so far.
     pub fn drain_trace(&mut self) -> Vec<TraceEvent> {
-        todo!()
+        match self.out.trace.as_mut() {
+            Some(t) => std::mem::take(t),
+            None => Vec::new(),
+        }
     }
-    /// Passive OPEN (RFC 9293 §3.10.1): listen on `local`, with at most `backlog`
-    /// established connections waiting for `accept`.
+
+    // ---- Application calls ----
+
+    /// Passive OPEN (RFC 9293 §3.10.1): listen on `local` (its IP may be unspecified to
+    /// listen on every address), with at most `backlog` established connections waiting
+    /// for `accept`.
     pub fn listen(&mut self, local: SocketAddr, backlog: usize) -> Result<ListenerId, Error> {
-        let _ = (local, backlog);
-        todo!()
+        if local.port() == 0 {
+            return Err(Error::InvalidInput);
+        }
+        if self.listen_by_addr.contains_key(&local) {
+            return Err(Error::AddrInUse);
+        }
+        let (index, generation) = self.listeners.insert(Listener::new(local, backlog));
+        self.listen_by_addr.insert(local, index);
+        Ok(ListenerId { index, generation })
     }
-    /// Stop listening; half-open and unaccepted connections are reset.
+
+    /// Stop listening. Connections not yet accepted are reset.
     pub fn unlisten(&mut self, now: Instant, listener: ListenerId) -> Result<(), Error> {
-        let _ = (now, listener);
-        todo!()
+        if self
+            .listeners
+            .get(listener.index, listener.generation)
+            .is_none()
+        {
+            return Err(Error::InvalidHandle);
+        }
+        let Some(l) = self.listeners.remove(listener.index) else {
+            return Err(Error::InvalidHandle);
+        };
+        self.listen_by_addr.remove(&l.local);
+        for id in l.accept_queue {
+            if let Some(c) = self.conns.get_mut(id.index, id.generation) {
+                if c.owner == Owner::Listener {
+                    let mut ctx = Ctx {
+                        now,
+                        config: &self.config,
+                        out: &mut self.out,
+                    };
+                    c.owner = Owner::Released;
+                    c.abort(&mut ctx);
+                    self.settle(now, id.index);
+                }
+            }
+        }
+        // Half-open connections find their listener gone when they complete, and are
+        // reset then (see `deliver`).
+        Ok(())
     }
+
     /// Take one established connection from the listener's accept queue.
     pub fn accept(&mut self, listener: ListenerId) -> Result<ConnId, Error> {
-        let _ = listener;
-        todo!()
+        let l = self
+            .listeners
+            .get_mut(listener.index, listener.generation)
+            .ok_or(Error::InvalidHandle)?;
+        l.incoming_signalled = false;
+        while let Some(id) = l.accept_queue.pop_front() {
+            if let Some(c) = self.conns.get_mut(id.index, id.generation) {
+                if c.owner == Owner::Listener && c.listener_queue == ListenerQueue::Accept {
+                    l.leave(ListenerQueue::Accept);
+                    c.owner = Owner::App;
+                    c.listener_queue = ListenerQueue::None;
+                    return Ok(id);
+                }
+            }
+        }
+        Err(Error::WouldBlock)
     }
-    /// Active OPEN (RFC 9293 §3.10.1): send a SYN from `local` (its port 0 picks an
-    /// ephemeral port) to `remote`.
+
+    /// Active OPEN (RFC 9293 §3.10.1): send a SYN from `local` to `remote`. An
+    /// unspecified local IP picks one of this host's addresses of the same family; local
+    /// port 0 picks an ephemeral port (RFC 6056, algorithm 3).
     pub fn connect(
         &mut self,
         now: Instant,
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<ConnId, Error> {
-        let _ = (now, local, remote);
-        todo!()
+        if remote.port() == 0 || remote.ip().is_unspecified() || local.is_ipv4() != remote.is_ipv4()
+        {
+            return Err(Error::InvalidInput);
+        }
+        let mut local = local;
+        if local.ip().is_unspecified() {
+            let ip = self
+                .addrs
+                .iter()
+                .find(|a| a.is_ipv4() == remote.is_ipv4())
+                .ok_or(Error::AddrNotAvailable)?;
+            local.set_ip(*ip);
+        }
+        if local.port() == 0 {
+            local.set_port(self.ephemeral_port(local.ip(), remote)?);
+        }
+        let tuple = FourTuple { local, remote };
+        if self.by_tuple.contains_key(&tuple) || self.tw_by_tuple.contains_key(&tuple) {
+            return Err(Error::AddrInUse);
+        }
+        let iss = self.isn.isn(now, local, remote);
+        let (index, generation) = self.conns.next_key();
+        let id = ConnId { index, generation };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let conn = Connection::connect(&mut ctx, id, tuple, iss);
+        let key = self.conns.insert(conn);
+        debug_assert_eq!(key, (index, generation));
+        self.by_tuple.insert(tuple, index);
+        self.settle(now, index);
+        Ok(id)
     }
+
+    /// RFC 6056 §3.3.3 (algorithm 3): start at a keyed hash of the addresses, step until
+    /// a free 4-tuple is found. Only `connect` pays for the search.
+    fn ephemeral_port(&mut self, local: IpAddr, remote: SocketAddr) -> Result<u16, Error> {
+        let lo = *self.config.ephemeral_ports.start();
+        let hi = *self.config.ephemeral_ports.end();
+        if hi < lo {
+            return Err(Error::AddrNotAvailable);
+        }
+        let count = u32::from(hi - lo) + 1;
+        let offset = self.isn.port_offset(local, remote);
+        for _ in 0..count {
+            let port = lo + ((offset.wrapping_add(self.ephemeral_counter)) % count) as u16;
+            self.ephemeral_counter = self.ephemeral_counter.wrapping_add(1);
+            let tuple = FourTuple {
+                local: SocketAddr::new(local, port),
+                remote,
+            };
+            if !self.by_tuple.contains_key(&tuple) && !self.tw_by_tuple.contains_key(&tuple) {
+                return Ok(port);
+            }
+        }
+        Err(Error::AddrNotAvailable)
+    }
+
+    /// The application's connection for `id`.
+    fn app_conn(&mut self, id: ConnId) -> Result<&mut Connection, Error> {
+        match self.conns.get_mut(id.index, id.generation) {
+            Some(c) if c.owner == Owner::App => Ok(c),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
     /// SEND (§3.10.2): queue bytes; returns how many fit in the send buffer.
     pub fn send(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, Error> {
-        let _ = (now, conn, data);
-        todo!()
+        let n = self.app_conn(conn)?.send(data)?;
+        self.settle(now, conn.index);
+        Ok(n)
     }
+
     /// RECEIVE (§3.10.3): copy received bytes out. `Ok(0)` means the peer closed and
     /// everything has been read; `Err(WouldBlock)` means nothing yet.
     pub fn recv(&mut self, now: Instant, conn: ConnId, buf: &mut [u8]) -> Result<usize, Error> {
-        let _ = (now, conn, buf);
-        todo!()
+        let c = match self.conns.get_mut(conn.index, conn.generation) {
+            Some(c) if c.owner == Owner::App => c,
+            _ => return Err(Error::InvalidHandle),
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let r = c.recv(&mut ctx, buf);
+        self.settle(now, conn.index);
+        r
     }
+
     /// Half-close (RFC 9293 CLOSE, §3.10.4): send a FIN after queued data; reading goes on.
     pub fn shutdown(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let _ = (now, conn);
-        todo!()
+        let c = match self.conns.get_mut(conn.index, conn.generation) {
+            Some(c) if c.owner == Owner::App => c,
+            _ => return Err(Error::InvalidHandle),
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let r = c.shutdown(&mut ctx);
+        self.settle(now, conn.index);
+        r
     }
+
     /// Full close: like `shutdown`, and the application gives up the handle. Unread data,
     /// or data arriving later, makes the endpoint send a RST instead (SHLD-3).
     pub fn close(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let _ = (now, conn);
-        todo!()
+        let c = match self.conns.get_mut(conn.index, conn.generation) {
+            Some(c) if c.owner == Owner::App => c,
+            _ => return Err(Error::InvalidHandle),
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let r = c.close(&mut ctx);
+        self.settle(now, conn.index);
+        r
     }
+
     /// ABORT (§3.10.5): send a RST if synchronized, drop everything, free the handle.
     pub fn abort(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let _ = (now, conn);
-        todo!()
+        let c = match self.conns.get_mut(conn.index, conn.generation) {
+            Some(c) if c.owner == Owner::App => c,
+            _ => return Err(Error::InvalidHandle),
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        c.owner = Owner::Released;
+        c.abort(&mut ctx);
+        self.settle(now, conn.index);
+        Ok(())
     }
+
     /// Turn Nagle's algorithm off (`true`) or on (MUST-17).
     pub fn set_nodelay(&mut self, conn: ConnId, nodelay: bool) -> Result<(), Error> {
-        let _ = (conn, nodelay);
-        todo!()
+        self.app_conn(conn)?.nodelay = nodelay;
+        if !self
+            .conns
+            .get(conn.index, conn.generation)
+            .is_some_and(|c| c.tx_queued)
+        {
+            self.queue_tx(conn.index);
+        }
+        Ok(())
     }
-    /// Set R2 for this connection (MUST-21).
+
+    /// Set R2 for this connection (MUST-21): retransmission goes on this long before the
+    /// connection is declared dead.
     pub fn set_user_timeout(&mut self, conn: ConnId, r2: Duration) -> Result<(), Error> {
-        let _ = (conn, r2);
-        todo!()
+        self.app_conn(conn)?.r2 = r2;
+        Ok(())
     }
+
     /// Switch keep-alive on (with these parameters) or off for this connection (MUST-24).
     pub fn set_keepalive(
         &mut self,
@@ -147,59 +414,536 @@ impl Endpoint {
         conn: ConnId,
         keepalive: Option<crate::Keepalive>,
     ) -> Result<(), Error> {
-        let _ = (now, conn, keepalive);
-        todo!()
+        self.app_conn(conn)?.set_keepalive(now, keepalive);
+        self.settle(now, conn.index);
+        Ok(())
     }
+
     /// The connection's state, or `None` for a stale handle.
     pub fn state(&self, conn: ConnId) -> Option<State> {
-        let _ = conn;
-        todo!()
+        self.conns.get(conn.index, conn.generation).map(|c| c.state)
     }
+
     /// The state of whatever this endpoint holds for a 4-tuple (connection or TIME-WAIT).
     pub fn state_of(&self, tuple: FourTuple) -> Option<State> {
-        let _ = tuple;
-        todo!()
+        if let Some(&i) = self.by_tuple.get(&tuple) {
+            return self.conns.get_any(i).map(|c| c.state);
+        }
+        self.tw_by_tuple.get(&tuple).map(|_| State::TimeWait)
     }
+
     /// The connection's 4-tuple.
     pub fn tuple(&self, conn: ConnId) -> Option<FourTuple> {
-        let _ = conn;
-        todo!()
+        self.conns.get(conn.index, conn.generation).map(|c| c.tuple)
     }
+
     /// Why the connection closed, once it has.
     pub fn close_reason(&self, conn: ConnId) -> Option<CloseReason> {
-        let _ = conn;
-        todo!()
+        self.conns
+            .get(conn.index, conn.generation)
+            .and_then(|c| c.close_reason)
     }
+
+    /// Bytes waiting to be read on this connection.
+    pub fn readable_bytes(&self, conn: ConnId) -> usize {
+        self.conns
+            .get(conn.index, conn.generation)
+            .map_or(0, |c| c.recv_buf.readable())
+    }
+
+    /// Free space in this connection's send buffer.
+    pub fn send_capacity(&self, conn: ConnId) -> usize {
+        self.conns
+            .get(conn.index, conn.generation)
+            .filter(|c| c.state.can_send() && !c.fin_queued)
+            .map_or(0, |c| c.send_buf.free())
+    }
+
+    /// Segments this connection has retransmitted.
+    pub fn retransmissions(&self, conn: ConnId) -> u64 {
+        self.conns
+            .get(conn.index, conn.generation)
+            .map_or(0, |c| c.retransmitted_segments)
+    }
+
     /// Next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        todo!()
+        self.out.events.pop_front()
     }
+
+    // ---- The network side ----
+
     /// Process one arriving IP datagram.
     pub fn handle(&mut self, now: Instant, packet: &[u8]) {
-        let _ = (now, packet);
-        todo!()
+        let Ok(pkt) = synack_wire::parse_packet(packet) else {
+            return; // MUST-3: a bad checksum or malformed header is dropped silently
+        };
+        if !self.addrs.is_empty() && !self.addrs.contains(&pkt.dst) {
+            return;
+        }
+        if pkt.src.is_unspecified() || pkt.src.is_multicast() || pkt.dst.is_multicast() {
+            return;
+        }
+        let tuple = FourTuple {
+            local: SocketAddr::new(pkt.dst, pkt.tcp.dst_port),
+            remote: SocketAddr::new(pkt.src, pkt.tcp.src_port),
+        };
+        let seg = Segment::new(&pkt.tcp, pkt.payload);
+        let summary = SegmentSummary::new(&pkt.tcp, pkt.payload.len());
+        if let Some(&index) = self.by_tuple.get(&tuple) {
+            self.out
+                .trace(now, tuple, TraceKind::Received { seg: summary });
+            self.deliver(now, index, &seg);
+        } else if let Some(&index) = self.tw_by_tuple.get(&tuple) {
+            self.out
+                .trace(now, tuple, TraceKind::Received { seg: summary });
+            self.time_wait_segment(now, index, tuple, &seg, summary);
+        } else if let Some(index) = self.find_listener(tuple.local) {
+            self.listen_segment(now, index, tuple, &seg, summary);
+        } else {
+            self.out.trace(
+                now,
+                tuple,
+                TraceKind::Dropped {
+                    seg: Some(summary),
+                    reason: DropReason::NotOurs,
+                },
+            );
+            self.reset_for_closed(tuple, &seg);
+        }
     }
+
+    fn find_listener(&self, local: SocketAddr) -> Option<u32> {
+        if let Some(&i) = self.listen_by_addr.get(&local) {
+            return Some(i);
+        }
+        let any: IpAddr = if local.is_ipv4() {
+            IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED)
+        };
+        self.listen_by_addr
+            .get(&SocketAddr::new(any, local.port()))
+            .copied()
+    }
+
+    /// A segment for a connection's 4-tuple.
+    fn deliver(&mut self, now: Instant, index: u32, seg: &Segment<'_>) {
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
+        let mut can_establish = true;
+        if let crate::connection::Origin::Passive {
+            listener,
+            generation,
+        } = c.origin
+        {
+            if c.state == State::SynReceived {
+                match self.listeners.get(listener, generation) {
+                    Some(l) => can_establish = l.can_accept_more(),
+                    None => {
+                        // The listener went away: this half-open connection has no home.
+                        let mut ctx = Ctx {
+                            now,
+                            config: &self.config,
+                            out: &mut self.out,
+                        };
+                        c.owner = Owner::Released;
+                        c.abort(&mut ctx);
+                        self.settle(now, index);
+                        return;
+                    }
+                }
+            }
+        }
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        c.on_segment(&mut ctx, seg, can_establish);
+        self.settle(now, index);
+    }
+
+    /// §3.10.7.2: a segment for a listener (no connection matched).
+    fn listen_segment(
+        &mut self,
+        now: Instant,
+        lindex: u32,
+        tuple: FourTuple,
+        seg: &Segment<'_>,
+        summary: SegmentSummary,
+    ) {
+        if seg.flags.rst() {
+            return; // "An incoming RST should be ignored."
+        }
+        if seg.flags.ack() {
+            // "Any acknowledgment is bad if it arrives on a connection still in LISTEN."
+            self.out.trace(
+                now,
+                tuple,
+                TraceKind::Dropped {
+                    seg: Some(summary),
+                    reason: DropReason::Ignored,
+                },
+            );
+            self.reply(tuple, seg.ack, None, TcpFlags::RST);
+            return;
+        }
+        if !seg.flags.syn() {
+            return;
+        }
+        let Some(l) = self.listeners.get_any_mut(lindex) else {
+            return;
+        };
+        let syn_limit = self
+            .config
+            .max_syn_backlog
+            .min(l.backlog.saturating_mul(2).max(16));
+        if l.syn_pending >= syn_limit || !l.can_accept_more() {
+            self.out.trace(
+                now,
+                tuple,
+                TraceKind::Dropped {
+                    seg: Some(summary),
+                    reason: DropReason::QueueFull,
+                },
+            );
+            return;
+        }
+        l.syn_pending += 1;
+        let lgen = self.listeners.generation_of(lindex);
+        self.out
+            .trace(now, tuple, TraceKind::Received { seg: summary });
+        let iss = self.isn.isn(now, tuple.local, tuple.remote);
+        let (index, generation) = self.conns.next_key();
+        let id = ConnId { index, generation };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let mut conn = Connection::accept_syn(&mut ctx, id, tuple, iss, (lindex, lgen), seg);
+        conn.listener_queue = ListenerQueue::Syn;
+        self.conns.insert(conn);
+        self.by_tuple.insert(tuple, index);
+        self.settle(now, index);
+    }
+
+    /// A segment for a TIME-WAIT record.
+    fn time_wait_segment(
+        &mut self,
+        now: Instant,
+        index: u32,
+        tuple: FourTuple,
+        seg: &Segment<'_>,
+        summary: SegmentSummary,
+    ) {
+        let Some(tw) = self.time_waits.get_any_mut(index) else {
+            return;
+        };
+        let action = tw.on_segment(
+            now,
+            &self.config,
+            &mut self.out,
+            seg.seq,
+            seg.flags,
+            seg.payload.len(),
+        );
+        match action {
+            TimeWaitAction::Keep => self.schedule_time_wait(index),
+            TimeWaitAction::Close => self.remove_time_wait(now, index),
+            TimeWaitAction::Reopen => {
+                self.remove_time_wait(now, index);
+                match self.find_listener(tuple.local) {
+                    Some(l) => self.listen_segment(now, l, tuple, seg, summary),
+                    None => self.reset_for_closed(tuple, seg),
+                }
+            }
+        }
+    }
+
+    fn remove_time_wait(&mut self, now: Instant, index: u32) {
+        if let Some(tw) = self.time_waits.remove(index) {
+            self.tw_by_tuple.remove(&tw.tuple);
+            self.out
+                .state_change(now, tw.tuple, State::TimeWait, State::Closed);
+        }
+    }
+
+    /// §3.10.7.1: no TCB. A RST is dropped; anything else is answered with a RST that the
+    /// sender will find acceptable.
+    fn reset_for_closed(&mut self, tuple: FourTuple, seg: &Segment<'_>) {
+        if seg.flags.rst() {
+            return;
+        }
+        if seg.flags.ack() {
+            self.reply(tuple, seg.ack, None, TcpFlags::RST);
+        } else {
+            let ack = seg.seq.add(seg.len());
+            self.reply(tuple, SeqNum(0), Some(ack), TcpFlags::RST | TcpFlags::ACK);
+        }
+    }
+
+    fn reply(&mut self, tuple: FourTuple, seq: SeqNum, ack: Option<SeqNum>, flags: TcpFlags) {
+        let repr = TcpRepr {
+            src_port: tuple.local.port(),
+            dst_port: tuple.remote.port(),
+            seq: seq.raw(),
+            ack: ack.map_or(0, SeqNum::raw),
+            flags,
+            window: 0,
+            urgent: 0,
+            options: TcpOptions::default(),
+        };
+        self.out.reply(tuple, repr);
+    }
+
+    /// After anything touched connection `index`: free it if it is finished and nobody
+    /// holds it, move it between its listener's queues, turn a released TIME-WAIT into a
+    /// compact record, queue it for transmission and schedule its timer.
+    fn settle(&mut self, now: Instant, index: u32) {
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
+        // Listener bookkeeping for passive connections.
+        if let crate::connection::Origin::Passive {
+            listener,
+            generation,
+        } = c.origin
+        {
+            let leaving_syn =
+                c.listener_queue == ListenerQueue::Syn && c.state != State::SynReceived;
+            let dead = c.state == State::Closed && c.listener_queue != ListenerQueue::None;
+            if leaving_syn || dead {
+                if let Some(l) = self.listeners.get_mut(listener, generation) {
+                    l.leave(c.listener_queue);
+                    if leaving_syn && c.state != State::Closed && c.owner == Owner::Listener {
+                        l.accept_queue.push_back(c.id);
+                        l.accept_pending += 1;
+                        c.listener_queue = ListenerQueue::Accept;
+                        if !l.incoming_signalled {
+                            l.incoming_signalled = true;
+                            self.out.events.push_back(Event::Incoming(ListenerId {
+                                index: listener,
+                                generation,
+                            }));
+                        }
+                    } else {
+                        c.listener_queue = ListenerQueue::None;
+                    }
+                } else {
+                    c.listener_queue = ListenerQueue::None;
+                }
+            }
+        }
+        if c.state == State::Closed {
+            if self.by_tuple.get(&c.tuple) == Some(&index) {
+                self.by_tuple.remove(&c.tuple);
+            }
+            if c.owner != Owner::App && !c.tx_queued {
+                self.conns.remove(index);
+            }
+            return;
+        }
+        if c.state == State::TimeWait && c.owner == Owner::Released {
+            let tw = TimeWait {
+                tuple: c.tuple,
+                snd_nxt: c.snd_nxt.max(c.snd_max),
+                rcv_nxt: c.rcv_nxt,
+                expires: c.time_wait_until.unwrap_or(now + 2 * self.config.msl),
+                timer_entry: None,
+            };
+            let ack_owed = c.ack_now;
+            let tuple = c.tuple;
+            self.by_tuple.remove(&tuple);
+            if !c.tx_queued {
+                self.conns.remove(index);
+            } else {
+                c.state = State::Closed; // freed when the ready queue reaches it
+                c.close_reason = Some(CloseReason::Normal);
+            }
+            if ack_owed {
+                tw.ack(&mut self.out);
+            }
+            let (twi, _) = self.time_waits.insert(tw);
+            self.tw_by_tuple.insert(tuple, twi);
+            self.schedule_time_wait(twi);
+            return;
+        }
+        if !c.tx_queued {
+            c.tx_queued = true;
+            self.ready.push_back(index);
+        }
+        self.schedule_conn_timer(index);
+    }
+
+    /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
+    fn schedule_conn_timer(&mut self, index: u32) {
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
+        if let Some(d) = c.next_deadline() {
+            if c.timer_entry.is_none_or(|e| d < e) {
+                c.timer_entry = Some(d);
+                self.timers
+                    .schedule(d, TimerKey::Conn(index, c.id.generation));
+            }
+        }
+    }
+
+    fn queue_tx(&mut self, index: u32) {
+        if let Some(c) = self.conns.get_any_mut(index) {
+            if !c.tx_queued {
+                c.tx_queued = true;
+                self.ready.push_back(index);
+            }
+        }
+    }
+
+    fn schedule_time_wait(&mut self, index: u32) {
+        let generation = self.time_waits.generation_of(index);
+        if let Some(tw) = self.time_waits.get_any_mut(index) {
+            if tw.timer_entry.is_none_or(|e| tw.expires < e) {
+                tw.timer_entry = Some(tw.expires);
+                self.timers
+                    .schedule(tw.expires, TimerKey::TimeWait(index, generation));
+            }
+        }
+    }
+
     /// Write the next datagram to send into `buf` (which should hold an MTU); returns its
     /// length, or `None` when there is nothing to send now.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        let _ = (now, buf);
-        todo!()
+        while let Some(r) = self.out.replies.pop_front() {
+            let hop = self.config.hop_limit;
+            if let Ok(n) = synack_wire::emit_packet(
+                buf,
+                r.tuple.local.ip(),
+                r.tuple.remote.ip(),
+                hop,
+                &r.repr,
+                &[],
+            ) {
+                let seg = SegmentSummary::new(&r.repr, 0);
+                self.out.trace(
+                    now,
+                    r.tuple,
+                    TraceKind::Sent {
+                        seg,
+                        retransmission: false,
+                    },
+                );
+                return Some(n);
+            }
+        }
+        while let Some(index) = self.ready.pop_front() {
+            let Some(c) = self.conns.get_any_mut(index) else {
+                continue;
+            };
+            c.tx_queued = false;
+            let ip_header = if c.tuple.local.is_ipv6() { 40 } else { 20 };
+            let room = buf
+                .len()
+                .saturating_sub(ip_header + 60)
+                .min(MAX_SEGMENT_PAYLOAD);
+            if self.scratch.len() < room {
+                self.scratch.resize(room, 0);
+            }
+            let mut ctx = Ctx {
+                now,
+                config: &self.config,
+                out: &mut self.out,
+            };
+            let out = c.poll_segment(&mut ctx, &mut self.scratch[..room]);
+            if let Some(out) = out {
+                let tuple = c.tuple;
+                let payload = &self.scratch[..out.len];
+                let emitted = synack_wire::emit_packet(
+                    buf,
+                    tuple.local.ip(),
+                    tuple.remote.ip(),
+                    self.config.hop_limit,
+                    &out.repr,
+                    payload,
+                );
+                let seg = SegmentSummary::new(&out.repr, out.len);
+                self.out.trace(
+                    now,
+                    tuple,
+                    TraceKind::Sent {
+                        seg,
+                        retransmission: out.retransmission,
+                    },
+                );
+                self.settle(now, index);
+                if let Ok(n) = emitted {
+                    return Some(n);
+                }
+            } else if c.state == State::Closed && c.owner != Owner::App {
+                self.conns.remove(index);
+            } else {
+                // Nothing more to send now; the persist timer may have been armed.
+                self.schedule_conn_timer(index);
+            }
+        }
+        None
     }
-    /// When [`Endpoint::handle_timeout`] must next be called, if ever.
+
+    /// When [`Endpoint::handle_timeout`] must next be called, if ever. It may be early
+    /// (a timer that was pushed back); calling `handle_timeout` then is harmless.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        todo!()
+        self.timers.next_deadline()
     }
+
     /// Run every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
-        todo!()
+        while let Some((at, key)) = self.timers.pop_due(now) {
+            match key {
+                TimerKey::Conn(index, generation) => {
+                    let Some(c) = self.conns.get_mut(index, generation) else {
+                        continue;
+                    };
+                    if c.timer_entry != Some(at) {
+                        continue; // stale entry (lazy deletion)
+                    }
+                    c.timer_entry = None;
+                    let mut ctx = Ctx {
+                        now,
+                        config: &self.config,
+                        out: &mut self.out,
+                    };
+                    c.on_timeout(&mut ctx);
+                    self.settle(now, index);
+                }
+                TimerKey::TimeWait(index, generation) => {
+                    if self.time_waits.generation_of(index) != generation {
+                        continue;
+                    }
+                    let Some(tw) = self.time_waits.get_any_mut(index) else {
+                        continue;
+                    };
+                    if tw.timer_entry != Some(at) {
+                        continue;
+                    }
+                    tw.timer_entry = None;
+                    if tw.expires <= now {
+                        self.remove_time_wait(now, index);
+                    } else {
+                        self.schedule_time_wait(index);
+                    }
+                }
+            }
+        }
     }
+
     /// Number of connections (not counting TIME-WAIT records).
     pub fn connection_count(&self) -> usize {
-        todo!()
+        self.conns.len()
     }
+
     /// Number of TIME-WAIT records.
     pub fn time_wait_count(&self) -> usize {
-        todo!()
+        self.time_waits.len()
     }
 }

@@ -2,11 +2,22 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod congestion;
+mod connection;
 pub mod endpoint;
 pub mod error;
+pub mod isn;
+mod listener;
+mod outbox;
+pub mod reassembly;
+pub mod rtt;
+pub mod send_buffer;
 pub mod seq;
+mod slab;
 pub mod state;
 pub mod time;
+mod time_wait;
+pub mod timer;
 pub mod trace;
 
 pub use config::{Config, Keepalive};

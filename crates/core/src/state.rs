@@ -37,7 +37,10 @@ impl State {
 
     /// The synchronized states (RFC 9293 §3.5.2): the handshake is complete.
     pub const fn is_synchronized(self) -> bool {
-        !matches!(self, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+        !matches!(
+            self,
+            State::Closed | State::Listen | State::SynSent | State::SynReceived
+        )
     }
 
     /// States in which the application may still queue data to send.

@@ -54,6 +54,11 @@ impl core::ops::Sub<Duration> for Instant {
 impl core::fmt::Display for Instant {
     /// Seconds with microsecond precision, e.g. `1.250000s`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{:06}s", self.0 / 1_000_000_000, (self.0 / 1_000) % 1_000_000)
+        write!(
+            f,
+            "{}.{:06}s",
+            self.0 / 1_000_000_000,
+            (self.0 / 1_000) % 1_000_000
+        )
     }
 }

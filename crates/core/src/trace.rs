@@ -54,11 +54,17 @@ pub enum TraceKind {
     /// a change from `Closed` (active open) or `Listen` (passive open).
     StateChange { from: State, to: State },
     /// A segment was emitted by `poll_transmit`.
-    Sent { seg: SegmentSummary, retransmission: bool },
+    Sent {
+        seg: SegmentSummary,
+        retransmission: bool,
+    },
     /// A segment for this 4-tuple arrived and was processed.
     Received { seg: SegmentSummary },
     /// A segment arrived and was discarded (checksum, not acceptable, no such connection…).
-    Dropped { seg: Option<SegmentSummary>, reason: DropReason },
+    Dropped {
+        seg: Option<SegmentSummary>,
+        reason: DropReason,
+    },
 }
 
 /// Why an arriving segment was discarded.

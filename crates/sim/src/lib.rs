@@ -1,1 +1,80 @@
-//! placeholder
+//! synack-sim: a deterministic network for synack endpoints.
+//!
+//! A [`Sim`] holds a virtual clock, any number of hosts — each a [`synack::Endpoint`]
+//! with one or more addresses — and one-directional links between pairs of hosts, each
+//! with its own [`LinkConfig`]: latency, rate (serialisation delay), a drop-tail queue,
+//! and random loss, duplication, reordering and corruption (see the [`link`] module for
+//! the exact model). Datagrams are routed by destination address.
+//!
+//! # Determinism
+//!
+//! Nothing reads a wall clock or the operating system's randomness. All randomness comes
+//! from [`Rng`] (xoshiro256**) streams derived from the seed given to [`Sim::new`]: one
+//! per link direction and one per host's endpoint secret. Same seed, same calls → the same
+//! run, datagram for datagram. A failing randomized test only needs to print its seed.
+//!
+//! # The event loop
+//!
+//! [`Sim::step`] advances the clock to the earliest of the next datagram arrival and the
+//! earliest endpoint timer (`Endpoint::poll_timeout`), handles it (`handle_timeout` for
+//! every host whose timer is due, or `handle` for the datagram), then drains every
+//! endpoint's `poll_transmit` onto the links. [`Sim::run_until`], [`Sim::run_while`]
+//! (whose closure may also play the applications: accept, send, recv, close) and
+//! [`Sim::run_until_idle`] are loops over it, all bounded by a step limit so that a bug
+//! cannot hang a test.
+//!
+//! # Records and traces
+//!
+//! Every datagram put on a link is a [`PacketRecord`] (who sent it, when, and whether it
+//! was delivered or dropped and why, whether it is a network duplicate, which bit was
+//! corrupted, its bytes). Every endpoint trace event is kept as a [`HostEvent`] tagged
+//! with its host. [`Sim::trace_between`] turns both into the shared
+//! [`synack_trace::Trace`] model, ready for [`synack_trace::render_ladder`].
+//!
+//! # Test hooks
+//!
+//! [`Sim::set_filter`] puts a closure on a link direction that sees each datagram (parsed
+//! when it parses, with its index) and says [`FilterAction::Deliver`], `Drop` or
+//! `Delay(extra)`: "drop the first SYN-ACK" is three lines. [`Sim::inject`] delivers a
+//! hand-made datagram at a chosen time. [`Sim::endpoint_mut`] gives the endpoints.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+//! use synack::{Config, Event, Instant};
+//! use synack_sim::{LinkConfig, Sim};
+//!
+//! let client_ip = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));
+//! let server_ip = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+//! let mut sim = Sim::new(1);
+//! let client = sim.add_host("client", Config::default(), &[client_ip]);
+//! let server = sim.add_host("server", Config::default(), &[server_ip]);
+//! sim.link(client, server, LinkConfig::default().loss(0.01));
+//! let listener = sim.endpoint_mut(server).listen(SocketAddr::new(server_ip, 80), 16).unwrap();
+//! let now = sim.now();
+//! sim.endpoint_mut(client)
+//!     .connect(now, SocketAddr::new(client_ip, 0), SocketAddr::new(server_ip, 80))
+//!     .unwrap();
+//! sim.run_while(|sim| {
+//!     !matches!(sim.endpoint_mut(server).poll_event(), Some(Event::Incoming(_)))
+//! })
+//! .unwrap();
+//! let conn = sim.endpoint_mut(server).accept(listener).unwrap();
+//! let trace = sim.trace_between(client, server).unwrap();
+//! print!("{}", synack_trace::render_ladder(&trace, &Default::default()));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod convert;
+pub mod link;
+pub mod rng;
+mod sim;
+
+pub use link::{DropCause, LinkConfig};
+pub use rng::Rng;
+pub use sim::{
+    FilterAction, FilterContext, HostEvent, HostId, Outcome, PacketRecord, Sim, SimError, Stop,
+    DEFAULT_STEP_LIMIT,
+};

@@ -1,58 +1,210 @@
 //! Wire formats for synack: IPv4, IPv6 and TCP.
 //!
-//! CONTRACT (used by the `synack` core; keep these names and signatures):
+//! This crate turns bytes into meaning and back, and nothing else: no state, no
+//! allocation, no I/O, no panics on any input. It works at two levels.
+//!
+//! # Views: bytes with accessors
+//!
+//! [`Ipv4Packet`], [`Ipv6Packet`] and [`TcpSegment`] wrap a buffer
+//! (`T: AsRef<[u8]>`, e.g. `&[u8]`, `Vec<u8>`, `&mut [u8]`) and read fields in place,
+//! zero-copy. `new_checked` validates the *structure* — every length field against the
+//! buffer — so that no accessor can then read out of bounds; semantic checks (checksums,
+//! fragments, the protocol, TCP options) are separate methods, so that tools such as a
+//! pcap reader can look at packets a TCP would drop. Over `T: AsMut<[u8]>` the views
+//! have setters, used for emission. A view is the right tool when you want one field,
+//! want the raw bytes (e.g. [`options::TcpOptionIter`] over the options exactly as
+//! sent), or want to write into a buffer someone else owns.
+//!
+//! # Reprs: plain data
+//!
+//! [`TcpRepr`] (with [`TcpFlags`], [`TcpOptions`], [`Timestamps`], [`SackBlock`],
+//! [`SackList`]) is the header as plain `Copy` data, independent of any buffer, with the
+//! options reduced to the ones synack understands. It is what the TCP core reasons
+//! about. [`TcpRepr::parse`] reads one out of a checked [`TcpSegment`];
+//! [`TcpRepr::emit`] writes one into a segment. Fields that follow from the rest — data
+//! offset, checksum, IP lengths — are not in the repr: they are validated on parse and
+//! computed on emit.
+//!
+//! # The contract the core uses
+//!
 //! - [`parse_packet`] parses one IP datagram carrying TCP, validating every length and
 //!   both checksums, and returns a [`ParsedPacket`] borrowing the payload.
 //! - [`emit_packet`] writes an IP datagram carrying the given [`TcpRepr`] and payload
-//!   into a caller's buffer, computing the checksums, and returns its length.
-//! - [`TcpRepr`], [`TcpFlags`], [`TcpOptions`], [`Timestamps`], [`SackBlock`],
-//!   [`SackList`] are plain data.
+//!   into a caller's buffer, computing the checksums, and returns its length;
+//!   [`packet_len`] says how long it will be.
+//!
+//! ```
+//! use core::net::{IpAddr, Ipv4Addr};
+//! use synack_wire::{emit_packet, packet_len, parse_packet, TcpFlags, TcpOptions, TcpRepr};
+//!
+//! let src = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));
+//! let dst = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+//! let syn = TcpRepr {
+//!     src_port: 49152,
+//!     dst_port: 80,
+//!     seq: 1000,
+//!     flags: TcpFlags::SYN,
+//!     window: 65535,
+//!     options: TcpOptions { mss: Some(1460), sack_permitted: true, ..Default::default() },
+//!     ..Default::default()
+//! };
+//! let mut buf = [0u8; 1500];
+//! let n = emit_packet(&mut buf, src, dst, 64, &syn, b"")?;
+//! assert_eq!(n, packet_len(false, &syn, 0));
+//!
+//! let packet = parse_packet(&buf[..n])?;
+//! assert_eq!((packet.src, packet.dst, packet.hop_limit), (src, dst, 64));
+//! assert_eq!(packet.tcp, syn);
+//! # Ok::<(), synack_wire::WireError>(())
+//! ```
+//!
+//! # What is checked on receive
+//!
+//! IPv4 (RFC 791): version, IHL ≥ 5, header and total length within the buffer (bytes
+//! beyond the total length, e.g. Ethernet padding, are ignored), header checksum, no
+//! fragments, protocol 6. IPv6 (RFC 8200): version, payload length within the buffer,
+//! extension headers Hop-by-Hop, Routing (when this host is the final destination) and
+//! Destination Options walked to TCP; fragments and anything else rejected. TCP
+//! (RFC 9293): checksum with the pseudo-header (MUST-3), data offset, options
+//! (MUST-6, MUST-7). Every failure is a distinct [`WireError`].
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod checksum;
+mod error;
+pub mod ipv4;
+pub mod ipv6;
+pub mod options;
 mod repr;
+pub mod tcp;
+
+pub use error::WireError;
+pub use ipv4::Ipv4Packet;
+pub use ipv6::Ipv6Packet;
+pub use options::{TcpOption, TcpOptionIter};
 pub use repr::*;
+pub use tcp::{emit_tcp, parse_tcp, TcpSegment};
 
 use core::net::IpAddr;
 
-/// Errors found while parsing or emitting a packet. Never a panic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The buffer ended before a header did.
-    #[error("truncated packet")]
-    Truncated,
-    /// The buffer given for emission is too small.
-    #[error("buffer too small")]
-    BufferTooSmall,
-    /// Something else is wrong (placeholder until the wire module is written).
-    #[error("malformed packet")]
-    Malformed,
+/// IP protocol numbers (IANA "Assigned Internet Protocol Numbers") this crate deals
+/// with; in IPv6 they are Next Header values.
+pub mod ip_protocol {
+    /// IPv6 Hop-by-Hop Options (RFC 8200 §4.3).
+    pub const IPV6_HOP_BY_HOP: u8 = 0;
+    /// TCP (RFC 9293).
+    pub const TCP: u8 = 6;
+    /// UDP (RFC 768).
+    pub const UDP: u8 = 17;
+    /// IPv6 Routing header (RFC 8200 §4.4).
+    pub const IPV6_ROUTING: u8 = 43;
+    /// IPv6 Fragment header (RFC 8200 §4.5).
+    pub const IPV6_FRAGMENT: u8 = 44;
+    /// ICMPv6 (RFC 4443).
+    pub const ICMPV6: u8 = 58;
+    /// IPv6 No Next Header (RFC 8200 §4.7).
+    pub const IPV6_NO_NEXT_HEADER: u8 = 59;
+    /// IPv6 Destination Options (RFC 8200 §4.6).
+    pub const IPV6_DEST_OPTS: u8 = 60;
 }
 
 /// One parsed IP datagram carrying a TCP segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedPacket<'a> {
+    /// IP source address.
     pub src: IpAddr,
+    /// IP destination address.
     pub dst: IpAddr,
     /// IPv4 TTL or IPv6 hop limit.
     pub hop_limit: u8,
+    /// The TCP header.
     pub tcp: TcpRepr,
+    /// The segment's data, borrowed from the input buffer.
     pub payload: &'a [u8],
 }
 
-/// Parse an IPv4 or IPv6 datagram carrying TCP; verifies the IPv4 header checksum and the
-/// TCP checksum (pseudo-header included).
+/// Parse an IPv4 or IPv6 datagram carrying TCP; verifies the IPv4 header checksum and
+/// the TCP checksum (pseudo-header included).
+///
+/// The version nibble picks the family. For IPv4 the checks are, in order: structure
+/// ([`Ipv4Packet::check_len`]), header checksum ([`WireError::Ipv4BadChecksum`]),
+/// fragments ([`WireError::Ipv4Fragment`]), protocol
+/// ([`WireError::UnsupportedProtocol`]). For IPv6: structure
+/// ([`Ipv6Packet::check_len`]), extension headers
+/// ([`ipv6::walk_extension_headers`]), protocol. Then the TCP segment, as
+/// [`parse_tcp`] describes. An empty buffer is [`WireError::Truncated`], a version other
+/// than 4 or 6 [`WireError::UnsupportedIpVersion`].
 pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
-    let _ = buf;
-    todo!("wire helper")
+    let first = *buf.first().ok_or(WireError::Truncated)?;
+    let (src, dst, hop_limit, segment) = match first >> 4 {
+        4 => {
+            let ip = Ipv4Packet::new_checked(buf)?;
+            if !ip.verify_checksum() {
+                return Err(WireError::Ipv4BadChecksum);
+            }
+            if ip.is_fragment() {
+                return Err(WireError::Ipv4Fragment);
+            }
+            if ip.protocol() != ip_protocol::TCP {
+                return Err(WireError::UnsupportedProtocol(ip.protocol()));
+            }
+            (
+                IpAddr::V4(ip.src_addr()),
+                IpAddr::V4(ip.dst_addr()),
+                ip.ttl(),
+                ip.into_payload(),
+            )
+        }
+        6 => {
+            let ip = Ipv6Packet::new_checked(buf)?;
+            let (protocol, upper) = ipv6::walk_extension_headers(ip.next_header(), ip.into_payload())?;
+            if protocol != ip_protocol::TCP {
+                return Err(WireError::UnsupportedProtocol(protocol));
+            }
+            (
+                IpAddr::V6(ip.src_addr()),
+                IpAddr::V6(ip.dst_addr()),
+                ip.hop_limit(),
+                upper,
+            )
+        }
+        version => return Err(WireError::UnsupportedIpVersion(version)),
+    };
+    let (tcp, payload) = parse_tcp(segment, src, dst)?;
+    Ok(ParsedPacket {
+        src,
+        dst,
+        hop_limit,
+        tcp,
+        payload,
+    })
 }
 
 /// Length of the datagram [`emit_packet`] would write.
 pub fn packet_len(ipv6: bool, tcp: &TcpRepr, payload_len: usize) -> usize {
-    (if ipv6 { 40 } else { 20 }) + tcp.header_len() + payload_len
+    (if ipv6 {
+        ipv6::HEADER_LEN
+    } else {
+        ipv4::HEADER_LEN
+    }) + tcp.header_len()
+        + payload_len
 }
 
-/// Write an IP datagram (IPv4 if both addresses are IPv4, IPv6 if both are IPv6) with the
-/// TCP segment `tcp` + `payload` into `buf`; returns the number of bytes written.
+/// Write an IP datagram (IPv4 if both addresses are IPv4, IPv6 if both are IPv6) with
+/// the TCP segment `tcp` + `payload` into `buf`; returns the number of bytes written,
+/// [`packet_len`]. Only that prefix of `buf` is touched, and nothing is written on
+/// error.
+///
+/// IPv4 (RFC 791): 20-byte header, DSCP/ECN 0, identification 0 with Don't Fragment
+/// (RFC 6864 §4.1), TTL `hop_limit`, header checksum. IPv6 (RFC 8200): traffic class and
+/// flow label 0, hop limit `hop_limit`, no extension headers. TCP: as [`emit_tcp`], with
+/// the options laid out as [`TcpOptions::emit`] does and the checksum always computed
+/// (RFC 9293 §3.1, MUST-2).
+///
+/// Errors: [`WireError::AddressFamilyMismatch`], [`WireError::TcpOptionsTooLong`],
+/// [`WireError::PacketTooLarge`] (beyond the 16-bit IP length field),
+/// [`WireError::BufferTooSmall`].
 pub fn emit_packet(
     buf: &mut [u8],
     src: IpAddr,
@@ -61,6 +213,258 @@ pub fn emit_packet(
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    let _ = (buf, src, dst, hop_limit, tcp, payload);
-    todo!("wire helper")
+    let options_len = tcp.options.wire_len();
+    if options_len > options::MAX_OPTIONS_LEN {
+        return Err(WireError::TcpOptionsTooLong(options_len));
+    }
+    let segment_len = tcp.header_len() + payload.len();
+    let (ip_len, total) = match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => {
+            let total = ipv4::HEADER_LEN + segment_len;
+            if total > usize::from(u16::MAX) {
+                return Err(WireError::PacketTooLarge);
+            }
+            (ipv4::HEADER_LEN, total)
+        }
+        (IpAddr::V6(_), IpAddr::V6(_)) => {
+            if segment_len > usize::from(u16::MAX) {
+                return Err(WireError::PacketTooLarge);
+            }
+            (ipv6::HEADER_LEN, ipv6::HEADER_LEN + segment_len)
+        }
+        _ => return Err(WireError::AddressFamilyMismatch),
+    };
+    let out = buf.get_mut(..total).ok_or(WireError::BufferTooSmall)?;
+    let (header, segment) = out.split_at_mut(ip_len);
+    emit_tcp(segment, src, dst, tcp, payload)?;
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            ipv4::emit_header(header, s, d, hop_limit, ip_protocol::TCP, segment_len)?
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            ipv6::emit_header(header, s, d, hop_limit, ip_protocol::TCP, segment_len)?
+        }
+        _ => return Err(WireError::AddressFamilyMismatch),
+    };
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    const V4_SRC: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));
+    const V4_DST: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+    const V6_SRC: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+    const V6_DST: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2));
+
+    fn repr() -> TcpRepr {
+        TcpRepr {
+            src_port: 1234,
+            dst_port: 80,
+            seq: 1,
+            ack: 2,
+            flags: TcpFlags::ACK,
+            window: 1000,
+            urgent: 0,
+            options: TcpOptions {
+                timestamps: Some(Timestamps { tsval: 5, tsecr: 6 }),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn packet(src: IpAddr, dst: IpAddr, payload: &[u8]) -> Vec<u8> {
+        let mut buf = vec![0u8; 2000];
+        let n = emit_packet(&mut buf, src, dst, 64, &repr(), payload).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    fn refill_ipv4_checksum(buf: &mut [u8]) {
+        Ipv4Packet::new_unchecked(&mut buf[..20]).fill_checksum();
+    }
+
+    #[test]
+    fn ipv4_round_trip() {
+        let buf = packet(V4_SRC, V4_DST, b"payload");
+        assert_eq!(buf.len(), packet_len(false, &repr(), 7));
+        let p = parse_packet(&buf).unwrap();
+        assert_eq!(
+            p,
+            ParsedPacket {
+                src: V4_SRC,
+                dst: V4_DST,
+                hop_limit: 64,
+                tcp: repr(),
+                payload: b"payload"
+            }
+        );
+        let ip = Ipv4Packet::new_checked(&buf[..]).unwrap();
+        assert!(ip.dont_fragment());
+        assert_eq!(ip.identification(), 0);
+    }
+
+    #[test]
+    fn ipv6_round_trip() {
+        let buf = packet(V6_SRC, V6_DST, b"payload");
+        assert_eq!(buf.len(), packet_len(true, &repr(), 7));
+        let p = parse_packet(&buf).unwrap();
+        assert_eq!((p.src, p.dst, p.hop_limit), (V6_SRC, V6_DST, 64));
+        assert_eq!(p.tcp, repr());
+        assert_eq!(p.payload, b"payload");
+    }
+
+    #[test]
+    fn empty_buffer_is_truncated() {
+        assert_eq!(parse_packet(&[]), Err(WireError::Truncated));
+    }
+
+    #[test]
+    fn unknown_version_is_rejected() {
+        let mut buf = packet(V4_SRC, V4_DST, b"");
+        buf[0] = 0x55;
+        assert_eq!(parse_packet(&buf), Err(WireError::UnsupportedIpVersion(5)));
+    }
+
+    #[test]
+    fn ipv4_bad_header_checksum_is_rejected() {
+        let mut buf = packet(V4_SRC, V4_DST, b"");
+        buf[8] = 1; // TTL
+        assert_eq!(parse_packet(&buf), Err(WireError::Ipv4BadChecksum));
+    }
+
+    #[test]
+    fn ipv4_fragment_is_rejected() {
+        let mut buf = packet(V4_SRC, V4_DST, b"");
+        buf[6] = 0x20; // MF
+        refill_ipv4_checksum(&mut buf);
+        assert_eq!(parse_packet(&buf), Err(WireError::Ipv4Fragment));
+        buf[6] = 0x00;
+        buf[7] = 0x01; // offset 8
+        refill_ipv4_checksum(&mut buf);
+        assert_eq!(parse_packet(&buf), Err(WireError::Ipv4Fragment));
+    }
+
+    #[test]
+    fn ipv4_non_tcp_protocol_is_rejected() {
+        let mut buf = packet(V4_SRC, V4_DST, b"");
+        buf[9] = ip_protocol::UDP;
+        refill_ipv4_checksum(&mut buf);
+        assert_eq!(parse_packet(&buf), Err(WireError::UnsupportedProtocol(17)));
+    }
+
+    #[test]
+    fn ipv4_lying_total_length_is_rejected() {
+        let mut buf = packet(V4_SRC, V4_DST, b"abc");
+        let too_long = buf.len() as u16 + 1;
+        buf[2..4].copy_from_slice(&too_long.to_be_bytes());
+        refill_ipv4_checksum(&mut buf);
+        assert_eq!(
+            parse_packet(&buf),
+            Err(WireError::Ipv4BadTotalLength(too_long))
+        );
+    }
+
+    #[test]
+    fn ipv4_ethernet_padding_is_ignored() {
+        let mut buf = packet(V4_SRC, V4_DST, b"");
+        buf.extend_from_slice(&[0; 6]);
+        assert_eq!(parse_packet(&buf).unwrap().payload, b"");
+    }
+
+    #[test]
+    fn ipv6_non_tcp_next_header_is_rejected() {
+        let mut buf = packet(V6_SRC, V6_DST, b"");
+        buf[6] = ip_protocol::ICMPV6;
+        assert_eq!(parse_packet(&buf), Err(WireError::UnsupportedProtocol(58)));
+    }
+
+    #[test]
+    fn ipv6_fragment_header_is_rejected() {
+        let mut buf = packet(V6_SRC, V6_DST, b"");
+        buf[6] = ip_protocol::IPV6_FRAGMENT;
+        assert_eq!(parse_packet(&buf), Err(WireError::Ipv6Fragment));
+    }
+
+    #[test]
+    fn ipv6_lying_payload_length_is_rejected() {
+        let mut buf = packet(V6_SRC, V6_DST, b"");
+        let too_long = (buf.len() - 40) as u16 + 1;
+        buf[4..6].copy_from_slice(&too_long.to_be_bytes());
+        assert_eq!(
+            parse_packet(&buf),
+            Err(WireError::Ipv6BadPayloadLength(too_long))
+        );
+    }
+
+    #[test]
+    fn ipv6_destination_options_before_tcp_are_walked() {
+        let plain = packet(V6_SRC, V6_DST, b"data");
+        let segment = &plain[40..];
+        let mut buf = plain[..40].to_vec();
+        buf[6] = ip_protocol::IPV6_DEST_OPTS;
+        buf[4..6].copy_from_slice(&((segment.len() + 8) as u16).to_be_bytes());
+        buf.extend_from_slice(&[ip_protocol::TCP, 0, 1, 4, 0, 0, 0, 0]);
+        buf.extend_from_slice(segment);
+        let p = parse_packet(&buf).unwrap();
+        assert_eq!(p.tcp, repr());
+        assert_eq!(p.payload, b"data");
+    }
+
+    #[test]
+    fn tcp_bad_checksum_is_rejected_over_both_families() {
+        for (s, d) in [(V4_SRC, V4_DST), (V6_SRC, V6_DST)] {
+            let mut buf = packet(s, d, b"data");
+            let last = buf.len() - 1;
+            buf[last] ^= 1;
+            assert_eq!(parse_packet(&buf), Err(WireError::TcpBadChecksum));
+        }
+    }
+
+    #[test]
+    fn mixed_address_families_are_rejected_on_emit() {
+        let mut buf = [0u8; 200];
+        assert_eq!(
+            emit_packet(&mut buf, V4_SRC, V6_DST, 64, &repr(), b""),
+            Err(WireError::AddressFamilyMismatch)
+        );
+        assert_eq!(
+            emit_packet(&mut buf, V6_SRC, V4_DST, 64, &repr(), b""),
+            Err(WireError::AddressFamilyMismatch)
+        );
+    }
+
+    #[test]
+    fn small_buffer_is_rejected_on_emit_without_writing() {
+        for (s, d, v6) in [(V4_SRC, V4_DST, false), (V6_SRC, V6_DST, true)] {
+            let need = packet_len(v6, &repr(), 10);
+            let mut buf = vec![0x55u8; need - 1];
+            assert_eq!(
+                emit_packet(&mut buf, s, d, 64, &repr(), &[0; 10]),
+                Err(WireError::BufferTooSmall)
+            );
+            assert!(buf.iter().all(|&b| b == 0x55));
+        }
+    }
+
+    #[test]
+    fn oversized_payload_is_rejected_on_emit() {
+        let payload = vec![0u8; 65_536];
+        let mut buf = vec![0u8; 70_000];
+        for (s, d) in [(V4_SRC, V4_DST), (V6_SRC, V6_DST)] {
+            assert_eq!(
+                emit_packet(&mut buf, s, d, 64, &repr(), &payload),
+                Err(WireError::PacketTooLarge)
+            );
+        }
+        // The largest IPv6 payload still fits where IPv4 does not.
+        let max = 65_535 - repr().header_len();
+        assert!(emit_packet(&mut buf, V6_SRC, V6_DST, 1, &repr(), &payload[..max]).is_ok());
+        assert_eq!(
+            emit_packet(&mut buf, V4_SRC, V4_DST, 1, &repr(), &payload[..max]),
+            Err(WireError::PacketTooLarge)
+        );
+    }
 }

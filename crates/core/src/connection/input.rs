@@ -1,0 +1,528 @@
+//! Segment arrival (RFC 9293 §3.10.7.3 for SYN-SENT, §3.10.7.4 for the other states),
+//! in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN. LISTEN and
+//! CLOSED (§3.10.7.1–2) belong to the endpoint, which owns listeners and resets.
+
+use super::{Connection, Origin, Owner};
+use crate::congestion::AckAction;
+use crate::endpoint::{CloseReason, Event};
+use crate::outbox::Ctx;
+use crate::{SeqNum, State};
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+
+/// An arriving segment, as the state machine sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segment<'a> {
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub options: TcpOptions,
+    pub payload: &'a [u8],
+}
+
+impl<'a> Segment<'a> {
+    /// From a parsed header and its payload.
+    pub(crate) fn new(tcp: &TcpRepr, payload: &'a [u8]) -> Self {
+        Segment {
+            seq: SeqNum(tcp.seq),
+            ack: SeqNum(tcp.ack),
+            flags: tcp.flags,
+            window: tcp.window,
+            options: tcp.options,
+            payload,
+        }
+    }
+
+    /// SEG.LEN: payload plus one for each of SYN and FIN (§3.4).
+    pub(crate) fn len(&self) -> u32 {
+        let data = u32::try_from(self.payload.len()).unwrap_or(u32::MAX);
+        data.saturating_add(u32::from(self.flags.syn()) + u32::from(self.flags.fin()))
+    }
+}
+
+/// The four cases of the acceptability test (§3.10.7.4, "first, check sequence number").
+pub(crate) fn seq_acceptable(seq: SeqNum, len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
+    match (len, rcv_wnd) {
+        (0, 0) => seq == rcv_nxt,
+        (0, _) => seq.in_window(rcv_nxt, rcv_wnd),
+        (_, 0) => false,
+        (_, _) => seq.in_window(rcv_nxt, rcv_wnd) || seq.add(len - 1).in_window(rcv_nxt, rcv_wnd),
+    }
+}
+
+impl Connection {
+    /// Process one arriving segment. `can_establish` is false when a passive connection's
+    /// listener has no room in its accept queue: the handshake's last ACK is then
+    /// ignored, as if lost, and the SYN-ACK retransmission will try again.
+    pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>, can_establish: bool) {
+        self.last_received = ctx.now;
+        match self.state {
+            State::Closed | State::Listen => {}
+            State::SynSent => self.on_segment_syn_sent(ctx, seg),
+            _ => self.on_segment_synchronized(ctx, seg, can_establish),
+        }
+        self.arm_keepalive(ctx.now);
+        self.update_persist(ctx.now);
+    }
+
+    /// §3.10.7.3: SYN-SENT.
+    fn on_segment_syn_sent(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        // First, check the ACK bit.
+        let mut ack_acceptable = false;
+        if seg.flags.ack() {
+            if seg.ack.le(self.iss) || seg.ack.gt(self.snd_max) {
+                if !seg.flags.rst() {
+                    self.reply_reset_for(ctx, seg);
+                }
+                return;
+            }
+            ack_acceptable = seg.ack.gt(self.snd_una);
+        }
+        // Second, check the RST bit: only a RST that acknowledges our SYN is believed
+        // (RFC 5961 §3.2 for SYN-SENT); it means the peer refused the connection.
+        if seg.flags.rst() {
+            if ack_acceptable {
+                self.terminate(ctx, CloseReason::Refused);
+            }
+            return;
+        }
+        // Third (security) does not apply. Fourth, check the SYN bit.
+        if !seg.flags.syn() {
+            return;
+        }
+        self.take_syn(ctx, seg);
+        if ack_acceptable {
+            // Our SYN is acknowledged: ESTABLISHED, and ACK their SYN.
+            self.on_new_ack(ctx, seg.ack);
+            self.set_state(ctx, State::Established);
+            self.ack_now = true;
+            if self.owner == Owner::App {
+                ctx.out.events.push_back(Event::Connected(self.id));
+            }
+            // Sixth and later steps: text and FIN carried on the SYN-ACK.
+            self.process_text(ctx, seg);
+            self.process_fin(ctx, seg);
+        } else {
+            // Simultaneous open (§3.5 Figure 7, MUST-10): SYN-RECEIVED, and send
+            // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. Data on the SYN is not queued here;
+            // the peer will retransmit it.
+            self.set_state(ctx, State::SynReceived);
+            self.snd_nxt = self.iss;
+        }
+    }
+
+    /// §3.10.7.4: SYN-RECEIVED and the synchronized states.
+    fn on_segment_synchronized(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seg: &Segment<'_>,
+        can_establish: bool,
+    ) {
+        if !self.check_sequence(ctx, seg) {
+            return;
+        }
+        if seg.flags.rst() {
+            self.check_rst(ctx, seg);
+            return;
+        }
+        if seg.flags.syn() {
+            self.check_syn(ctx);
+            return;
+        }
+        if !self.check_ack(ctx, seg, can_establish) {
+            return;
+        }
+        // Sixth, the URG bit: urgent data is delivered in line (RFC 6093); the pointer
+        // itself is not tracked yet.
+        self.process_text(ctx, seg);
+        self.process_fin(ctx, seg);
+    }
+
+    /// First, check the sequence number. Returns false when the segment must be dropped.
+    fn check_sequence(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) -> bool {
+        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        if seq_acceptable(seg.seq, seg.len(), self.rcv_nxt, rcv_wnd) {
+            return true;
+        }
+        if seg.flags.rst() {
+            return false;
+        }
+        match self.state {
+            // A retransmitted SYN means our SYN-ACK was lost: send it again.
+            State::SynReceived => {
+                if seg.flags.syn() && seg.seq == self.irs {
+                    self.snd_nxt = self.iss;
+                } else {
+                    self.ack_now = true;
+                }
+                return false;
+            }
+            // A retransmitted FIN in TIME-WAIT: ACK it and restart the 2 MSL timeout
+            // (§3.10.7.4, eighth step, TIME-WAIT).
+            State::TimeWait if seg.flags.fin() => {
+                self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+            }
+            _ => {}
+        }
+        // "If RCV.WND is zero, no segments will be acceptable, but special allowance
+        // should be made to accept valid ACKs": a zero-window probe may carry news.
+        if rcv_wnd == 0
+            && seg.seq == self.rcv_nxt
+            && seg.flags.ack()
+            && self.state.is_synchronized()
+            && seg.ack.gt(self.snd_una)
+            && seg.ack.le(self.snd_max)
+        {
+            self.process_ack(ctx, seg);
+            self.after_ack_transitions(ctx);
+        }
+        if seg.flags.syn() {
+            // RFC 5961 §4: a SYN in a synchronized state gets a (rate-limited) challenge ACK.
+            self.challenge_ack(ctx);
+        } else {
+            self.ack_now = true;
+        }
+        false
+    }
+
+    /// Second, check the RST bit (§3.10.7.4 with RFC 5961 §3.2): only a RST at exactly
+    /// RCV.NXT resets; any other in-window RST gets a challenge ACK.
+    fn check_rst(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if seg.seq != self.rcv_nxt {
+            self.challenge_ack(ctx);
+            return;
+        }
+        match self.state {
+            State::SynReceived => match self.origin {
+                // MUST-11: back to LISTEN — the listener just forgets this half-open TCB.
+                Origin::Passive { .. } => self.return_to_listen(ctx),
+                Origin::Active => self.terminate(ctx, CloseReason::Refused),
+            },
+            _ => self.terminate(ctx, CloseReason::Reset),
+        }
+    }
+
+    /// Fourth, check the SYN bit.
+    fn check_syn(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == State::SynReceived && matches!(self.origin, Origin::Passive { .. }) {
+            // "If the connection was initiated with a passive OPEN, then return this
+            // connection to the LISTEN state."
+            self.return_to_listen(ctx);
+            return;
+        }
+        self.challenge_ack(ctx);
+    }
+
+    /// Fifth, check the ACK field. Returns false when the segment must be dropped.
+    fn check_ack(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>, can_establish: bool) -> bool {
+        if !seg.flags.ack() {
+            return false;
+        }
+        if self.state == State::SynReceived {
+            if !(seg.ack.gt(self.snd_una) && seg.ack.le(self.snd_max)) {
+                // An ACK for something we never sent: <SEQ=SEG.ACK><CTL=RST>.
+                self.reply_reset_for(ctx, seg);
+                return false;
+            }
+            if !can_establish {
+                return false;
+            }
+            self.on_new_ack(ctx, seg.ack);
+            self.snd_wnd = u32::from(seg.window);
+            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = seg.ack;
+            let to = if self.fin_queued {
+                State::FinWait1
+            } else {
+                State::Established
+            };
+            self.set_state(ctx, to);
+            if self.owner == Owner::App {
+                ctx.out.events.push_back(Event::Connected(self.id));
+            }
+            return true;
+        }
+        if seg.ack.gt(self.snd_max) {
+            // It acknowledges something not yet sent: ACK and drop.
+            self.ack_now = true;
+            return false;
+        }
+        // RFC 5961 §5.2: an ACK older than SND.UNA − MAX.SND.WND is a blind injection.
+        if seg.ack.lt(self.snd_una.sub(self.max_snd_wnd)) {
+            self.challenge_ack(ctx);
+            return false;
+        }
+        self.process_ack(ctx, seg);
+        self.after_ack_transitions(ctx);
+        self.state != State::Closed
+    }
+
+    /// The state changes an ACK can cause (fifth step, per state).
+    fn after_ack_transitions(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.fin_acked() {
+            return;
+        }
+        match self.state {
+            State::FinWait1 => {
+                self.set_state(ctx, State::FinWait2);
+                if self.owner == Owner::Released {
+                    // Nobody will read or close this any more: don't wait for the peer's
+                    // FIN forever (as Linux's tcp_fin_timeout; here 2 × MSL).
+                    self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+                }
+            }
+            State::Closing => self.enter_time_wait(ctx),
+            State::LastAck => self.terminate(ctx, CloseReason::Normal),
+            _ => {}
+        }
+    }
+
+    /// Update the send side for an acceptable ACK (§3.10.7.4 fifth, ESTABLISHED), with
+    /// RFC 6298 timing, RFC 5681 duplicate-ACK counting and the window update rule.
+    pub(crate) fn process_ack(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let ack = seg.ack;
+        if ack.gt(self.snd_una) {
+            let flight = self.snd_max.since(self.snd_una);
+            let acked = ack.since(self.snd_una);
+            self.on_new_ack(ctx, ack);
+            if self.state.is_synchronized() {
+                if let AckAction::RetransmitFirst = self.cc.on_ack(ack, acked, flight) {
+                    self.retransmit_first = true;
+                }
+            }
+        } else if ack == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && u32::from(seg.window) == self.snd_wnd
+            && self.snd_max.gt(self.snd_una)
+        {
+            // A duplicate ACK (RFC 5681 §2).
+            let flight = self.snd_max.since(self.snd_una);
+            if let AckAction::RetransmitFirst = self.cc.on_dupack(flight, self.snd_max) {
+                self.retransmit_first = true;
+            }
+        }
+        // The window update rule: only a newer segment may change SND.WND.
+        if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
+            self.snd_wnd = u32::from(seg.window);
+            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = ack;
+        }
+    }
+
+    /// SND.UNA advances to `ack`: free acknowledged data, take an RTT sample (Karn's rule:
+    /// only from a segment never retransmitted), restart or stop the retransmission
+    /// timer (RFC 6298 §5.2–5.3).
+    pub(crate) fn on_new_ack(&mut self, ctx: &mut Ctx<'_>, ack: SeqNum) {
+        let mut acked = ack.since(self.snd_una);
+        if self.snd_una == self.iss && acked > 0 {
+            acked -= 1; // the SYN
+        }
+        let data = (acked as usize).min(self.send_buf.len());
+        self.send_buf.consume(data);
+        if acked as usize > data && self.fin_queued {
+            self.fin_was_acked = true;
+        }
+        self.snd_una = ack;
+        if self.snd_nxt.lt(ack) {
+            self.snd_nxt = ack;
+        }
+        if let Some((end, sent_at)) = self.rtt_probe {
+            if ack.ge(end) {
+                self.rtt.sample(ctx.now.saturating_since(sent_at));
+                self.rtt_probe = None;
+            }
+        }
+        self.rtt.reset_backoff();
+        self.retransmits = 0;
+        self.first_timeout_at = None;
+        self.rto_at = if self.snd_max.gt(self.snd_una) {
+            Some(ctx.now + self.rtt.rto())
+        } else {
+            None
+        };
+        if self.write_blocked && self.send_buf.free() > 0 && self.owner == Owner::App {
+            self.write_blocked = false;
+            if !self.writable_signalled {
+                self.writable_signalled = true;
+                ctx.out.events.push_back(Event::Writable(self.id));
+            }
+        }
+    }
+
+    /// Seventh, process the segment text (§3.10.7.4): place it in the receive buffer at
+    /// its offset from RCV.NXT (out-of-order data is kept, SHLD-31), advance RCV.NXT, and
+    /// decide how soon to ACK (§3.8.6.3).
+    fn process_text(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if seg.payload.is_empty() {
+            return;
+        }
+        if !matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
+            return; // after the peer's FIN, text is ignored
+        }
+        if self.owner == Owner::Released {
+            // The application will never read this: data is lost, say so (SHLD-3).
+            self.send_reset(ctx);
+            self.terminate(ctx, CloseReason::Aborted);
+            return;
+        }
+        let start = if seg.flags.syn() {
+            seg.seq.add(1)
+        } else {
+            seg.seq
+        };
+        let mut payload = seg.payload;
+        let mut offset = start.diff(self.rcv_nxt);
+        if offset < 0 {
+            let skip = offset.unsigned_abs() as usize;
+            if skip >= payload.len() {
+                self.ack_now = true; // a pure duplicate: ACK so the peer stops resending
+                return;
+            }
+            payload = &payload[skip..];
+            offset = 0;
+        }
+        // Never accept past the right edge we advertised.
+        let room = self.rcv_adv.since(start.max(self.rcv_nxt)) as usize;
+        let payload = &payload[..payload.len().min(room)];
+        let had_holes = self.recv_buf.has_out_of_order();
+        let advanced = self.recv_buf.insert(offset as usize, payload);
+        self.rcv_nxt = self.rcv_nxt.add_len(advanced);
+        if offset > 0 || had_holes || self.recv_buf.has_out_of_order() {
+            // Out of order, or filling a hole: ACK at once (RFC 5681 §4.2).
+            self.ack_now = true;
+        } else {
+            self.bytes_unacked = self.bytes_unacked.saturating_add(advanced as u32);
+            // At least every second full-sized segment (SHLD-19), else within the
+            // delayed-ACK time (MUST-40).
+            if self.bytes_unacked >= 2 * u32::from(self.rcv_mss) {
+                self.ack_now = true;
+            } else if self.delack_at.is_none() {
+                self.delack_at = Some(ctx.now + ctx.config.delayed_ack);
+            }
+        }
+        if advanced > 0 {
+            self.signal_readable(ctx);
+        }
+        if self.pending_fin == Some(self.rcv_nxt) {
+            self.fin_arrived(ctx);
+        }
+    }
+
+    /// Eighth, check the FIN bit. A FIN beyond a hole is remembered until the hole fills.
+    fn process_fin(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if !seg.flags.fin() || self.fin_received || self.state == State::Closed {
+            return;
+        }
+        let start = if seg.flags.syn() {
+            seg.seq.add(1)
+        } else {
+            seg.seq
+        };
+        let fin_seq = start.add_len(seg.payload.len());
+        if fin_seq == self.rcv_nxt {
+            self.fin_arrived(ctx);
+        } else if fin_seq.gt(self.rcv_nxt) && fin_seq.le(self.rcv_adv) {
+            self.pending_fin = Some(fin_seq);
+            self.ack_now = true;
+        }
+    }
+
+    /// The peer's FIN is next in sequence: its direction is finished.
+    fn fin_arrived(&mut self, ctx: &mut Ctx<'_>) {
+        self.rcv_nxt = self.rcv_nxt.add(1);
+        self.fin_received = true;
+        self.pending_fin = None;
+        self.ack_now = true;
+        if self.owner == Owner::App {
+            ctx.out.events.push_back(Event::PeerClosed(self.id));
+            self.signal_readable(ctx);
+        }
+        match self.state {
+            State::SynReceived | State::Established => self.set_state(ctx, State::CloseWait),
+            State::FinWait1 => {
+                if self.fin_acked() {
+                    self.enter_time_wait(ctx);
+                } else {
+                    self.set_state(ctx, State::Closing);
+                }
+            }
+            State::FinWait2 => self.enter_time_wait(ctx),
+            State::TimeWait => self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl),
+            _ => {}
+        }
+    }
+
+    /// TIME-WAIT for 2 × MSL (§3.6.1, MUST-13); no timers but this one.
+    pub(crate) fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>) {
+        self.set_state(ctx, State::TimeWait);
+        self.clear_timers();
+        self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+        self.send_buf = crate::send_buffer::SendBuffer::new(0);
+    }
+
+    fn signal_readable(&mut self, ctx: &mut Ctx<'_>) {
+        if self.owner == Owner::App && !self.readable_signalled {
+            self.readable_signalled = true;
+            ctx.out.events.push_back(Event::Readable(self.id));
+        }
+    }
+
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` as a challenge (RFC 5961 §3.2, §4, §5.2),
+    /// at most `challenge_ack_limit` per second per endpoint (§7).
+    fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx
+            .out
+            .challenge
+            .allow(ctx.now, ctx.config.challenge_ack_limit)
+        {
+            self.ack_now = true;
+        }
+    }
+
+    /// `<SEQ=SEG.ACK><CTL=RST>` for a segment that acknowledges something never sent
+    /// (§3.10.7.3 first step, §3.10.7.4 SYN-RECEIVED).
+    fn reply_reset_for(&self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let repr = TcpRepr {
+            src_port: self.tuple.local.port(),
+            dst_port: self.tuple.remote.port(),
+            seq: seg.ack.raw(),
+            ack: 0,
+            flags: TcpFlags::RST,
+            window: 0,
+            urgent: 0,
+            options: TcpOptions::default(),
+        };
+        ctx.out.reply(self.tuple, repr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptability_follows_the_four_cases_of_section_3_10_7_4() {
+        let nxt = SeqNum(1000);
+        // zero length, zero window: only exactly RCV.NXT
+        assert!(seq_acceptable(nxt, 0, nxt, 0));
+        assert!(!seq_acceptable(nxt.add(1), 0, nxt, 0));
+        // zero length, open window
+        assert!(seq_acceptable(nxt.add(99), 0, nxt, 100));
+        assert!(!seq_acceptable(nxt.add(100), 0, nxt, 100));
+        assert!(!seq_acceptable(nxt.sub(1), 0, nxt, 100));
+        // data, zero window: never
+        assert!(!seq_acceptable(nxt, 10, nxt, 0));
+        // data overlapping the window's start or end
+        assert!(seq_acceptable(nxt.sub(5), 10, nxt, 100));
+        assert!(seq_acceptable(nxt.add(95), 10, nxt, 100));
+        assert!(!seq_acceptable(nxt.sub(10), 10, nxt, 100));
+        assert!(!seq_acceptable(nxt.add(100), 10, nxt, 100));
+    }
+}

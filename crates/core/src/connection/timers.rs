@@ -1,0 +1,143 @@
+//! The connection's timers: retransmission with exponential backoff and the R1/R2
+//! thresholds (RFC 6298 §5, RFC 9293 §3.8.1–3.8.3, MUST-18..23), persist (§3.8.6.1),
+//! delayed ACK (§3.8.6.3), keep-alive (§3.8.4, MUST-24..29) and TIME-WAIT (§3.6.1).
+//!
+//! Each timer is an `Option<Instant>` in the TCB; the endpoint keeps one queue entry per
+//! connection at the earliest of them ([`Connection::next_deadline`]) and calls
+//! [`Connection::on_timeout`], which runs whichever are due.
+
+use super::{Connection, Origin};
+use crate::endpoint::{CloseReason, Event};
+use crate::outbox::Ctx;
+use crate::{Instant, State};
+
+impl Connection {
+    /// The earliest time any of this connection's timers is due.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.rto_at,
+            self.persist_at,
+            self.delack_at,
+            self.keepalive_at,
+            self.time_wait_until,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Run every timer due at `ctx.now`.
+    pub(crate) fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.time_wait_until.is_some_and(|t| t <= now) {
+            self.time_wait_until = None;
+            // TIME-WAIT expired (or a released FIN-WAIT-2 gave up waiting): CLOSED.
+            self.terminate(ctx, CloseReason::Normal);
+            return;
+        }
+        if self.delack_at.is_some_and(|t| t <= now) {
+            self.delack_at = None;
+            self.ack_now = true;
+        }
+        if self.rto_at.is_some_and(|t| t <= now) {
+            self.rto_at = None;
+            self.on_retransmission_timeout(ctx);
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        if self.persist_at.is_some_and(|t| t <= now) {
+            self.persist_at = None;
+            self.probe_due = true;
+            self.persist_backoff = self.persist_backoff.saturating_add(1);
+        }
+        if self.keepalive_at.is_some_and(|t| t <= now) {
+            self.keepalive_at = None;
+            self.on_keepalive_timeout(ctx);
+        }
+    }
+
+    /// RFC 6298 §5.4–5.7: retransmit from SND.UNA (go-back-N), back off the timer, and
+    /// give up at R2 (§3.8.3). The loss window is one segment (RFC 5681 §3.1).
+    fn on_retransmission_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.snd_max.gt(self.snd_una) {
+            return; // nothing outstanding
+        }
+        let now = ctx.now;
+        let first = *self.first_timeout_at.get_or_insert(now);
+        let handshake = matches!(self.state, State::SynSent | State::SynReceived);
+        let r2 = if handshake {
+            ctx.config.r2_syn
+        } else {
+            self.r2
+        };
+        if now.saturating_since(first) >= r2 {
+            let reason = match (self.state, self.origin) {
+                (State::SynReceived, Origin::Passive { .. }) => CloseReason::Reset,
+                _ => CloseReason::TimedOut,
+            };
+            self.terminate(ctx, reason);
+            return;
+        }
+        self.retransmits += 1;
+        if self.retransmits == ctx.config.r1_retransmissions {
+            // R1: "negative advice" to the layers below; here, an event for whoever
+            // drives the endpoint (MUST-20, MUST-22).
+            ctx.out
+                .events
+                .push_back(Event::RetransmitThreshold(self.id));
+        }
+        if self.state.is_synchronized() {
+            self.cc.on_rto(self.snd_max.since(self.snd_una));
+        }
+        self.rtt.backoff();
+        self.rtt_probe = None;
+        self.retransmit_first = false;
+        // Go back: everything from SND.UNA is sent again, as the windows allow. The
+        // first segment out re-arms the timer with the backed-off RTO.
+        self.snd_nxt = self.snd_una;
+    }
+
+    /// §3.8.4: probe an idle connection; after `probes` unanswered probes (never just
+    /// one, MUST-29) the connection is dead.
+    fn on_keepalive_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(ka) = self.keepalive else { return };
+        if !matches!(self.state, State::Established | State::CloseWait) {
+            return;
+        }
+        let idle_since = self.last_received;
+        // MUST-26: only when nothing is outstanding and nothing arrived for the interval.
+        if self.flight() > 0 || ctx.now.saturating_since(idle_since) < ka.idle {
+            self.arm_keepalive(ctx.now);
+            return;
+        }
+        if self.keepalive_sent >= ka.probes.max(2) {
+            self.terminate(ctx, CloseReason::TimedOut);
+            return;
+        }
+        self.keepalive_sent += 1;
+        self.keepalive_due = true;
+        self.keepalive_at = Some(ctx.now + ka.interval);
+    }
+
+    /// (Re)arm the keep-alive timer after activity.
+    pub(crate) fn arm_keepalive(&mut self, now: Instant) {
+        let Some(ka) = self.keepalive else {
+            self.keepalive_at = None;
+            return;
+        };
+        if !matches!(self.state, State::Established | State::CloseWait) {
+            self.keepalive_at = None;
+            return;
+        }
+        if self.last_received == now {
+            self.keepalive_sent = 0;
+        }
+        if self.keepalive_sent == 0 {
+            let at = self.last_received + ka.idle;
+            self.keepalive_at = Some(if at > now { at } else { now + ka.interval });
+        } else if self.keepalive_at.is_none() {
+            self.keepalive_at = Some(now + ka.interval);
+        }
+    }
+}

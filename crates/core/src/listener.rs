@@ -1,0 +1,56 @@
+//! Listeners: a passive OPEN (RFC 9293 §3.10.1) with a real backlog — a bounded SYN queue
+//! of half-open connections in SYN-RECEIVED and a bounded accept queue of established
+//! connections waiting for the application.
+
+use crate::ConnId;
+use core::net::SocketAddr;
+use std::collections::VecDeque;
+
+/// Which of its listener's queues a passive connection is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListenerQueue {
+    None,
+    Syn,
+    Accept,
+}
+
+/// One listening socket.
+pub(crate) struct Listener {
+    pub local: SocketAddr,
+    /// Most established connections waiting for `accept`.
+    pub backlog: usize,
+    /// Connections in SYN-RECEIVED (the SYN queue).
+    pub syn_pending: usize,
+    /// Established connections not yet accepted (stale handles are skipped on accept).
+    pub accept_queue: VecDeque<ConnId>,
+    /// Live connections in `accept_queue`.
+    pub accept_pending: usize,
+    /// An `Incoming` event is outstanding.
+    pub incoming_signalled: bool,
+}
+
+impl Listener {
+    pub(crate) fn new(local: SocketAddr, backlog: usize) -> Self {
+        Listener {
+            local,
+            backlog: backlog.max(1),
+            syn_pending: 0,
+            accept_queue: VecDeque::new(),
+            accept_pending: 0,
+            incoming_signalled: false,
+        }
+    }
+
+    /// Room for one more established connection.
+    pub(crate) fn can_accept_more(&self) -> bool {
+        self.accept_pending < self.backlog
+    }
+
+    pub(crate) fn leave(&mut self, queue: ListenerQueue) {
+        match queue {
+            ListenerQueue::Syn => self.syn_pending = self.syn_pending.saturating_sub(1),
+            ListenerQueue::Accept => self.accept_pending = self.accept_pending.saturating_sub(1),
+            ListenerQueue::None => {}
+        }
+    }
+}

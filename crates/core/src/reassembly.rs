@@ -1,0 +1,610 @@
+//! The receive buffer: in-order bytes waiting for the application, plus segments that
+//! arrived out of order (RFC 9293 §3.10.7.4, "seventh, process the segment text", and
+//! SHLD-31 in the same section's first step: segments with higher beginning sequence
+//! numbers should be held for later processing; the window itself is §3.8.6).
+//!
+//! Positions are byte offsets relative to RCV.NXT, the next byte expected in order. The
+//! connection trims each segment to start at or after RCV.NXT (bytes before it are
+//! duplicates) and calls [`ReceiveBuffer::insert`] with the remaining offset; the return
+//! value says how far RCV.NXT advances. Bytes the application has not read yet occupy
+//! the window, so the window offered to the peer (RCV.WND) is
+//! [`ReceiveBuffer::window`] = capacity − readable.
+//!
+//! Layout: one ring of at most `capacity` bytes holding the readable bytes followed by
+//! the window, and a short sorted list of the byte ranges received beyond the first
+//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] are kept, and
+//! a segment that would need one more is dropped (the peer retransmits it; the
+//! in-order part of a segment is never dropped). The first copy of a byte wins: later
+//! overlapping segments never overwrite it (RFC 9293 §3.10.7.4 leaves this open; this is
+//! the choice that makes overlap attacks harmless to already-accepted data).
+//!
+//! Memory: nothing is allocated until bytes are accepted; the ring grows by doubling up
+//! to `capacity`, and everything is freed when the buffer holds nothing (DESIGN.md:
+//! "buffers allocated when first needed and released when drained").
+
+/// The most out-of-order ranges held at once.
+pub const MAX_OUT_OF_ORDER: usize = 32;
+
+/// Smallest ring allocated, unless the capacity is smaller.
+const MIN_ALLOC: usize = 256;
+
+/// The receive buffer of one connection.
+#[derive(Clone, Default)]
+pub struct ReceiveBuffer {
+    /// The ring; its length is the current allocation (0 when nothing is held).
+    ring: Box<[u8]>,
+    /// Ring index of the first unread byte. 0 when `ring` is empty.
+    head: usize,
+    /// In-order bytes waiting for the application, starting at `head`.
+    readable: usize,
+    /// Out-of-order ranges `[start, end)` as offsets from the first unread byte (not
+    /// from RCV.NXT, so advancing RCV.NXT does not shift them). Sorted, disjoint, not
+    /// touching each other, every `start > readable`, every `end <= capacity`.
+    ooo: Vec<(usize, usize)>,
+    /// The most bytes (readable plus out-of-order span) held.
+    capacity: usize,
+}
+
+impl ReceiveBuffer {
+    /// An empty buffer with room for `capacity` bytes. Allocates nothing.
+    pub fn new(capacity: usize) -> Self {
+        ReceiveBuffer {
+            ring: Box::default(),
+            head: 0,
+            readable: 0,
+            ooo: Vec::new(),
+            capacity,
+        }
+    }
+
+    /// The most bytes this buffer holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Contiguous in-order bytes waiting for the application.
+    pub fn readable(&self) -> usize {
+        self.readable
+    }
+
+    /// How far past RCV.NXT data may be accepted: `capacity - readable`.
+    pub fn window(&self) -> usize {
+        self.capacity.saturating_sub(self.readable)
+    }
+
+    /// Inserts `data` that starts `offset` bytes after RCV.NXT (offset 0 is the next
+    /// byte expected). Bytes beyond the window are dropped; bytes already held are left
+    /// as they are (first copy wins). Returns how many bytes became contiguous, i.e.
+    /// how far RCV.NXT advances (0 for a purely out-of-order insert).
+    ///
+    /// An out-of-order insert that overlaps or touches no range already held, while
+    /// [`MAX_OUT_OF_ORDER`] ranges are held, is dropped whole.
+    pub fn insert(&mut self, offset: usize, data: &[u8]) -> usize {
+        let window = self.window();
+        if data.is_empty() || offset >= window {
+            return 0;
+        }
+        // offset < window = capacity - readable, so start < capacity: no overflow.
+        let start = self.readable + offset;
+        let end = start + data.len().min(self.capacity - start);
+        let data = &data[..end - start];
+
+        // Which held ranges does [start, end) overlap or touch? They form a run
+        // `first..last` in the sorted list.
+        let first = self.ooo.partition_point(|&(_, e)| e < start);
+        let last = self.ooo.partition_point(|&(s, _)| s <= end);
+        if offset > 0 && first == last && self.ooo.len() >= MAX_OUT_OF_ORDER {
+            return 0;
+        }
+
+        self.reserve(end);
+        // Copy only into the gaps between held ranges (first copy wins).
+        let mut cursor = start;
+        for i in first..last {
+            let (s, e) = self.ooo[i];
+            if s > cursor {
+                self.write_at(cursor, &data[cursor - start..s - start]);
+            }
+            cursor = cursor.max(e);
+        }
+        if cursor < end {
+            self.write_at(cursor, &data[cursor - start..]);
+        }
+
+        // Merge [start, end) with the touched ranges.
+        let mut merged = (start, end);
+        if first < last {
+            merged.0 = merged.0.min(self.ooo[first].0);
+            merged.1 = merged.1.max(self.ooo[last - 1].1);
+        }
+        if offset == 0 {
+            // In order: the merged run becomes readable. `first` is 0 here, since
+            // every held range starts after `readable`, which is `start`.
+            self.ooo.drain(first..last);
+            let advanced = merged.1 - self.readable;
+            self.readable = merged.1;
+            advanced
+        } else {
+            self.ooo.splice(first..last, core::iter::once(merged));
+            0
+        }
+    }
+
+    /// Copies in-order bytes into `out`, drops them from the buffer (opening the window)
+    /// and returns how many were copied.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.readable);
+        if n == 0 {
+            return 0;
+        }
+        let alloc = self.ring.len();
+        let first = n.min(alloc - self.head);
+        out[..first].copy_from_slice(&self.ring[self.head..self.head + first]);
+        out[first..n].copy_from_slice(&self.ring[..n - first]);
+        self.advance_front(n);
+        n
+    }
+
+    /// Drops up to `n` in-order bytes without copying them; returns how many.
+    pub fn discard(&mut self, n: usize) -> usize {
+        let n = n.min(self.readable);
+        if n > 0 {
+            self.advance_front(n);
+        }
+        n
+    }
+
+    /// Whether any out-of-order bytes are held.
+    pub fn has_out_of_order(&self) -> bool {
+        !self.ooo.is_empty()
+    }
+
+    /// The out-of-order ranges held, as `(start, end)` byte offsets relative to RCV.NXT
+    /// (`start > 0`, end exclusive), in ascending order. Material for SACK blocks.
+    pub fn out_of_order(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let base = self.readable;
+        self.ooo
+            .iter()
+            .map(move |&(s, e)| (s.saturating_sub(base), e.saturating_sub(base)))
+    }
+
+    /// Bytes of heap currently allocated by this buffer.
+    pub fn heap_bytes(&self) -> usize {
+        self.ring.len() + self.ooo.capacity() * core::mem::size_of::<(usize, usize)>()
+    }
+
+    /// Drops `n <= readable` bytes from the front; frees everything when nothing is
+    /// left.
+    fn advance_front(&mut self, n: usize) {
+        self.readable -= n;
+        for r in &mut self.ooo {
+            r.0 -= n;
+            r.1 -= n;
+        }
+        if self.readable == 0 && self.ooo.is_empty() {
+            self.ring = Box::default();
+            self.ooo = Vec::new();
+            self.head = 0;
+        } else {
+            self.head = (self.head + n) % self.ring.len();
+        }
+    }
+
+    /// Makes the ring cover positions `[0, needed)` (`needed <= capacity`), doubling its
+    /// size. The old ring is unrolled so position 0 lands at index 0.
+    fn reserve(&mut self, needed: usize) {
+        let old = self.ring.len();
+        if needed <= old {
+            return;
+        }
+        let size = old
+            .saturating_mul(2)
+            .max(needed)
+            .max(MIN_ALLOC)
+            .min(self.capacity);
+        let mut ring = vec![0u8; size].into_boxed_slice();
+        ring[..old - self.head].copy_from_slice(&self.ring[self.head..]);
+        ring[old - self.head..old].copy_from_slice(&self.ring[..self.head]);
+        self.ring = ring;
+        self.head = 0;
+    }
+
+    /// Copies `data` to position `pos` (from the first unread byte); the ring must
+    /// already cover `pos + data.len()`.
+    fn write_at(&mut self, pos: usize, data: &[u8]) {
+        let alloc = self.ring.len();
+        let idx = (self.head + pos) % alloc;
+        let first = data.len().min(alloc - idx);
+        self.ring[idx..idx + first].copy_from_slice(&data[..first]);
+        self.ring[..data.len() - first].copy_from_slice(&data[first..]);
+    }
+}
+
+impl core::fmt::Debug for ReceiveBuffer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReceiveBuffer")
+            .field("readable", &self.readable)
+            .field("capacity", &self.capacity)
+            .field("out_of_order", &self.out_of_order().collect::<Vec<_>>())
+            .field("heap_bytes", &self.heap_bytes())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReceiveBuffer, MAX_OUT_OF_ORDER};
+    use proptest::prelude::*;
+
+    fn read_all(b: &mut ReceiveBuffer) -> Vec<u8> {
+        let mut out = vec![0; b.readable()];
+        let n = b.read(&mut out);
+        assert_eq!(n, out.len());
+        out
+    }
+
+    fn ranges(b: &ReceiveBuffer) -> Vec<(usize, usize)> {
+        b.out_of_order().collect()
+    }
+
+    #[test]
+    fn new_buffer_allocates_nothing() {
+        let b = ReceiveBuffer::new(65535);
+        assert_eq!(b.heap_bytes(), 0);
+        assert_eq!(b.window(), 65535);
+        assert_eq!(b.readable(), 0);
+        assert!(!b.has_out_of_order());
+    }
+
+    #[test]
+    fn in_order_data_becomes_readable() {
+        let mut b = ReceiveBuffer::new(100);
+        assert_eq!(b.insert(0, b"hello "), 6);
+        assert_eq!(b.insert(0, b"world"), 5);
+        assert_eq!(b.readable(), 11);
+        assert_eq!(b.window(), 89);
+        assert_eq!(read_all(&mut b), b"hello world");
+        assert_eq!(b.window(), 100);
+    }
+
+    #[test]
+    fn out_of_order_then_filling_the_hole_delivers_everything() {
+        let mut b = ReceiveBuffer::new(100);
+        assert_eq!(b.insert(5, b"fghij"), 0);
+        assert_eq!(b.readable(), 0);
+        assert!(b.has_out_of_order());
+        assert_eq!(ranges(&b), vec![(5, 10)]);
+        assert_eq!(b.insert(0, b"abcde"), 10);
+        assert!(!b.has_out_of_order());
+        assert_eq!(read_all(&mut b), b"abcdefghij");
+    }
+
+    #[test]
+    fn partial_fill_leaves_later_ranges_relative_to_the_new_rcv_nxt() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(10, b"KLM");
+        b.insert(20, b"UV");
+        assert_eq!(b.insert(0, b"abcd"), 4);
+        assert_eq!(ranges(&b), vec![(6, 9), (16, 18)]);
+        let mut out = [0u8; 2];
+        assert_eq!(b.read(&mut out), 2);
+        assert_eq!(ranges(&b), vec![(6, 9), (16, 18)]);
+        assert_eq!(b.insert(0, b"efghij"), 9);
+        assert_eq!(read_all(&mut b), b"cdefghijKLM");
+        assert_eq!(ranges(&b), vec![(7, 9)]);
+    }
+
+    #[test]
+    fn overlap_on_the_left_of_a_held_range() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(10, b"klmno");
+        b.insert(7, b"HIJKL"); // 7..12 overlaps 10..15 on the left
+        assert_eq!(ranges(&b), vec![(7, 15)]);
+        b.insert(0, b"abcdefg");
+        assert_eq!(read_all(&mut b), b"abcdefgHIJklmno");
+    }
+
+    #[test]
+    fn overlap_on_the_right_of_a_held_range() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(5, b"fghij");
+        b.insert(8, b"IJKLM"); // 8..13 overlaps 5..10 on the right
+        assert_eq!(ranges(&b), vec![(5, 13)]);
+        b.insert(0, b"abcde");
+        assert_eq!(read_all(&mut b), b"abcdefghijKLM");
+    }
+
+    #[test]
+    fn overlap_on_both_sides_bridges_two_ranges() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(2, b"cde");
+        b.insert(8, b"ijk");
+        b.insert(4, b"EFGHI"); // 4..9 overlaps 2..5 and 8..11
+        assert_eq!(ranges(&b), vec![(2, 11)]);
+        b.insert(0, b"ab");
+        assert_eq!(read_all(&mut b), b"abcdeFGHijk");
+    }
+
+    #[test]
+    fn one_segment_covering_several_ranges() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(3, b"d");
+        b.insert(5, b"f");
+        b.insert(7, b"h");
+        assert_eq!(ranges(&b), vec![(3, 4), (5, 6), (7, 8)]);
+        b.insert(2, b"CDEFGHIJ");
+        assert_eq!(ranges(&b), vec![(2, 10)]);
+        b.insert(0, b"ab");
+        assert_eq!(read_all(&mut b), b"abCdEfGhIJ");
+    }
+
+    #[test]
+    fn segment_inside_a_held_range_changes_nothing() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(2, b"cdefgh");
+        assert_eq!(b.insert(4, b"XX"), 0);
+        assert_eq!(ranges(&b), vec![(2, 8)]);
+        b.insert(0, b"ab");
+        assert_eq!(read_all(&mut b), b"abcdefgh");
+    }
+
+    #[test]
+    fn adjacent_ranges_merge() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(2, b"cd");
+        b.insert(6, b"gh");
+        b.insert(4, b"ef"); // touches both neighbours exactly
+        assert_eq!(ranges(&b), vec![(2, 8)]);
+    }
+
+    #[test]
+    fn in_order_segment_overlapping_held_data_keeps_the_first_copy() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(3, b"def");
+        assert_eq!(b.insert(0, b"abcDEFghi"), 9);
+        assert!(!b.has_out_of_order());
+        assert_eq!(read_all(&mut b), b"abcdefghi");
+    }
+
+    #[test]
+    fn duplicates_are_ignored() {
+        let mut b = ReceiveBuffer::new(100);
+        assert_eq!(b.insert(4, b"efg"), 0);
+        assert_eq!(b.insert(4, b"efg"), 0);
+        assert_eq!(b.insert(4, b"EFG"), 0);
+        assert_eq!(ranges(&b), vec![(4, 7)]);
+        assert_eq!(b.insert(0, b"abcd"), 7);
+        assert_eq!(read_all(&mut b), b"abcdefg");
+    }
+
+    #[test]
+    fn zero_length_inserts_do_nothing() {
+        let mut b = ReceiveBuffer::new(100);
+        assert_eq!(b.insert(0, b""), 0);
+        assert_eq!(b.insert(50, b""), 0);
+        assert_eq!(b.heap_bytes(), 0);
+        assert!(!b.has_out_of_order());
+    }
+
+    #[test]
+    fn data_beyond_the_window_is_trimmed() {
+        let mut b = ReceiveBuffer::new(10);
+        assert_eq!(b.insert(0, b"0123456789ABCDEF"), 10);
+        assert_eq!(b.window(), 0);
+        assert_eq!(b.insert(0, b"x"), 0);
+        assert_eq!(read_all(&mut b), b"0123456789");
+
+        let mut b = ReceiveBuffer::new(10);
+        assert_eq!(b.insert(0, b"abc"), 3);
+        assert_eq!(b.insert(4, b"efghijklmn"), 0); // window is 7: keep offsets 4..7
+        assert_eq!(ranges(&b), vec![(4, 7)]);
+        assert_eq!(b.insert(10, b"zz"), 0); // entirely beyond
+        assert_eq!(ranges(&b), vec![(4, 7)]);
+    }
+
+    #[test]
+    fn offset_far_beyond_the_window_neither_allocates_nor_overflows() {
+        let mut b = ReceiveBuffer::new(1 << 20);
+        assert_eq!(b.insert(usize::MAX, b"abc"), 0);
+        assert_eq!(b.insert(1 << 20, b"abc"), 0);
+        assert_eq!(b.heap_bytes(), 0);
+        b.insert(0, b"a");
+        assert_eq!(b.insert(usize::MAX - 1, &[0; 10]), 0);
+        assert_eq!(b.readable(), 1);
+    }
+
+    #[test]
+    fn zero_capacity_accepts_nothing() {
+        let mut b = ReceiveBuffer::new(0);
+        assert_eq!(b.insert(0, b"abc"), 0);
+        assert_eq!(b.heap_bytes(), 0);
+        assert_eq!(b.window(), 0);
+    }
+
+    #[test]
+    fn out_of_order_ranges_are_bounded_but_in_order_data_never_dropped() {
+        let mut b = ReceiveBuffer::new(1000);
+        for i in 0..MAX_OUT_OF_ORDER {
+            assert_eq!(b.insert(2 + 2 * i, b"x"), 0);
+        }
+        assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER);
+        // A new disjoint range is dropped...
+        b.insert(500, b"y");
+        assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER);
+        assert!(ranges(&b).iter().all(|&(s, _)| s != 500));
+        // ...but one that extends an existing range is kept,
+        b.insert(3, b"x");
+        assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER - 1);
+        assert_eq!(ranges(&b)[0], (2, 5));
+        // and in-order data is always accepted.
+        assert_eq!(b.insert(0, b"ab"), 5);
+        assert_eq!(b.insert(0, b"z"), 2); // fills offset 0, joins the next range
+    }
+
+    #[test]
+    fn discard_drops_unread_bytes() {
+        let mut b = ReceiveBuffer::new(100);
+        b.insert(0, b"abcdef");
+        b.insert(10, b"k");
+        assert_eq!(b.discard(4), 4);
+        assert_eq!(b.readable(), 2);
+        assert_eq!(ranges(&b), vec![(10, 11)]); // RCV.NXT did not move
+        assert_eq!(b.discard(100), 2);
+        assert_eq!(b.discard(1), 0);
+        assert_eq!(b.window(), 100);
+        assert!(b.heap_bytes() > 0); // the out-of-order byte is still held
+    }
+
+    #[test]
+    fn draining_releases_the_allocation() {
+        let mut b = ReceiveBuffer::new(4096);
+        b.insert(0, &[1; 3000]);
+        b.insert(500, &[2; 10]); // 3500..3510 from the first unread byte
+        assert!(b.heap_bytes() >= 3510);
+        read_all(&mut b);
+        assert!(b.heap_bytes() > 0);
+        b.insert(0, &[3; 500]);
+        assert_eq!(read_all(&mut b).len(), 510);
+        assert_eq!(b.heap_bytes(), 0);
+        b.insert(0, b"abc");
+        assert_eq!(b.discard(3), 3);
+        assert_eq!(b.heap_bytes(), 0);
+    }
+
+    #[test]
+    fn ring_wraps_and_grows_without_corrupting_data() {
+        let mut b = ReceiveBuffer::new(1000);
+        let stream: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let mut pos = 0;
+        let mut got = vec![];
+        let mut out = [0u8; 97];
+        while got.len() < stream.len() {
+            let take = (stream.len() - pos).min(300);
+            pos += b.insert(0, &stream[pos..pos + take]);
+            let n = b.read(&mut out);
+            got.extend_from_slice(&out[..n]);
+        }
+        assert_eq!(got, stream);
+        assert!(b.heap_bytes() <= 1000);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// A piece `[start, start + len)` of the stream, in absolute stream offsets.
+        Piece(usize, usize),
+        Read(usize),
+        Discard(usize),
+    }
+
+    fn op(stream_len: usize) -> impl Strategy<Value = Op> {
+        prop_oneof![
+            2 => (0..stream_len, 0usize..120).prop_map(|(s, l)| Op::Piece(s, l)),
+            // Many small pieces, to reach the bound on out-of-order ranges.
+            3 => (0..stream_len, 0usize..4).prop_map(|(s, l)| Op::Piece(s, l)),
+            1 => (0usize..200).prop_map(Op::Read),
+            1 => (0usize..50).prop_map(Op::Discard),
+        ]
+    }
+
+    /// Feeds the pieces the way a connection would: trim what precedes RCV.NXT, insert
+    /// the rest at its offset from RCV.NXT, advance RCV.NXT by what insert returns.
+    fn feed(b: &mut ReceiveBuffer, stream: &[u8], rcv_nxt: &mut usize, start: usize, len: usize) {
+        let end = (start + len).min(stream.len());
+        let start = start.max(*rcv_nxt);
+        if start >= end {
+            return;
+        }
+        *rcv_nxt += b.insert(start - *rcv_nxt, &stream[start..end]);
+    }
+
+    proptest! {
+        #[test]
+        fn random_pieces_reassemble_to_the_original_stream(
+            (stream, ops) in proptest::collection::vec(any::<u8>(), 1..600)
+                .prop_flat_map(|s| {
+                    let n = s.len();
+                    (Just(s), proptest::collection::vec(op(n), 0..150))
+                }),
+            capacity in 1usize..400,
+        ) {
+            let mut b = ReceiveBuffer::new(capacity);
+            let mut rcv_nxt = 0usize; // absolute offset of RCV.NXT
+            let mut consumed = 0usize; // absolute offset of the first unread byte
+            let mut delivered = vec![];
+            for op in ops {
+                match op {
+                    Op::Piece(s, l) => feed(&mut b, &stream, &mut rcv_nxt, s, l),
+                    Op::Read(n) => {
+                        let mut out = vec![0; n];
+                        let got = b.read(&mut out);
+                        delivered.extend_from_slice(&out[..got]);
+                        consumed += got;
+                    }
+                    Op::Discard(n) => {
+                        let got = b.discard(n);
+                        delivered.extend_from_slice(&stream[consumed..consumed + got]);
+                        consumed += got;
+                    }
+                }
+                prop_assert_eq!(b.readable(), rcv_nxt - consumed);
+                prop_assert_eq!(b.readable() + b.window(), capacity);
+                let r = ranges(&b);
+                prop_assert!(r.len() <= super::MAX_OUT_OF_ORDER);
+                for w in r.windows(2) {
+                    prop_assert!(w[0].1 < w[1].0);
+                }
+                for &(s, e) in &r {
+                    prop_assert!(0 < s && s < e && e <= b.window());
+                }
+                prop_assert_eq!(b.has_out_of_order(), !r.is_empty());
+                if r.is_empty() && b.readable() == 0 {
+                    prop_assert_eq!(b.heap_bytes(), 0);
+                }
+                prop_assert!(b.heap_bytes() <= capacity + 64 * core::mem::size_of::<(usize, usize)>());
+            }
+            // Then deliver the rest in order, reading as we go.
+            while consumed < stream.len() {
+                let from = rcv_nxt;
+                feed(&mut b, &stream, &mut rcv_nxt, from, capacity);
+                let mut out = vec![0; 64];
+                let got = b.read(&mut out);
+                delivered.extend_from_slice(&out[..got]);
+                consumed += got;
+            }
+            prop_assert_eq!(&delivered[..], &stream[..]);
+            prop_assert_eq!(b.heap_bytes(), 0);
+        }
+
+        #[test]
+        fn held_ranges_match_a_byte_map_model(
+            pieces in proptest::collection::vec((0usize..300, 0usize..40), 0..MAX_OUT_OF_ORDER),
+            capacity in 1usize..300,
+        ) {
+            // Fewer inserts than the bound, so no insert is dropped for lack of room.
+            let mut b = ReceiveBuffer::new(capacity);
+            let mut held = vec![false; capacity];
+            for (s, l) in pieces {
+                let s = s.max(1); // purely out of order, RCV.NXT stays put
+                let data = vec![0u8; l];
+                prop_assert_eq!(b.insert(s, &data), 0);
+                for h in held.iter_mut().take((s + l).min(capacity)).skip(s) {
+                    *h = true;
+                }
+                let mut model = vec![];
+                let mut i = 0;
+                while i < capacity {
+                    if held[i] {
+                        let start = i;
+                        while i < capacity && held[i] {
+                            i += 1;
+                        }
+                        model.push((start, i));
+                    } else {
+                        i += 1;
+                    }
+                }
+                prop_assert_eq!(ranges(&b), model);
+            }
+        }
+    }
+}

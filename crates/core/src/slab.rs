@@ -1,0 +1,117 @@
+//! A slab with generation counts: O(1) insert, lookup and removal by a small integer
+//! key, with stale keys detected. Connections, listeners and TIME-WAIT records live in
+//! slabs so that handles and timer entries can name them without pointers.
+
+/// Storage for `T` addressed by `(index, generation)`.
+pub(crate) struct Slab<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+impl<T> Slab<T> {
+    pub(crate) fn new() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The key the next `insert` will return (so a value can know its own key).
+    pub(crate) fn next_key(&self) -> (u32, u32) {
+        match self.free.last() {
+            Some(&i) => (i, self.slots.get(i as usize).map_or(0, |s| s.generation)),
+            None => (self.slots.len() as u32, 0),
+        }
+    }
+
+    /// Store `value`; returns its `(index, generation)`.
+    pub(crate) fn insert(&mut self, value: T) -> (u32, u32) {
+        self.len += 1;
+        if let Some(i) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(i as usize) {
+                slot.value = Some(value);
+                return (i, slot.generation);
+            }
+        }
+        let i = self.slots.len() as u32;
+        self.slots.push(Slot {
+            generation: 0,
+            value: Some(value),
+        });
+        (i, 0)
+    }
+
+    pub(crate) fn get(&self, index: u32, generation: u32) -> Option<&T> {
+        let slot = self.slots.get(index as usize)?;
+        if slot.generation != generation {
+            return None;
+        }
+        slot.value.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, index: u32, generation: u32) -> Option<&mut T> {
+        let slot = self.slots.get_mut(index as usize)?;
+        if slot.generation != generation {
+            return None;
+        }
+        slot.value.as_mut()
+    }
+
+    /// The live value at `index`, whatever its generation.
+    pub(crate) fn get_any_mut(&mut self, index: u32) -> Option<&mut T> {
+        self.slots.get_mut(index as usize)?.value.as_mut()
+    }
+
+    pub(crate) fn get_any(&self, index: u32) -> Option<&T> {
+        self.slots.get(index as usize)?.value.as_ref()
+    }
+
+    /// The current generation of slot `index` (0 for a slot never used).
+    pub(crate) fn generation_of(&self, index: u32) -> u32 {
+        self.slots.get(index as usize).map_or(0, |s| s.generation)
+    }
+
+    /// Remove the value at `index` (any generation); its key becomes stale.
+    pub(crate) fn remove(&mut self, index: u32) -> Option<T> {
+        let slot = self.slots.get_mut(index as usize)?;
+        let value = slot.value.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.len -= 1;
+        Some(value)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slab;
+
+    #[test]
+    fn removed_keys_become_stale_and_slots_are_reused() {
+        let mut s = Slab::new();
+        let (a, ga) = s.insert("a");
+        assert_eq!(s.next_key(), (1, 0));
+        let (b, gb) = s.insert("b");
+        assert_eq!(s.remove(a), Some("a"));
+        assert!(s.get(a, ga).is_none());
+        assert_eq!(s.next_key(), (a, ga + 1));
+        let (c, gc) = s.insert("c");
+        assert_eq!(c, a);
+        assert_ne!(gc, ga);
+        assert_eq!(s.get(b, gb), Some(&"b"));
+        assert_eq!(s.get(c, gc), Some(&"c"));
+        assert_eq!(s.len(), 2);
+        assert!(s.remove(99).is_none());
+    }
+}

@@ -1,0 +1,258 @@
+//! The Internet checksum (RFC 1071) and the TCP pseudo-headers (RFC 9293 §3.1 for IPv4,
+//! RFC 8200 §8.1 for IPv6).
+//!
+//! The checksum is the ones' complement of the ones' complement sum of the data taken as
+//! big-endian 16-bit words, an odd final byte padded with a zero. Because ones' complement
+//! addition is associative and commutative and `2^16 ≡ 1 (mod 2^16 - 1)`, the sum may be
+//! accumulated in wider words and folded at the end (RFC 1071 §2 (B), (C)). [`sum`]
+//! reads eight bytes at a time, adds the two 32-bit halves into a 64-bit accumulator and
+//! folds once per block; it never overflows whatever the input length.
+//!
+//! [`Checksum`] accumulates a sum over several pieces (pseudo-header, header, payload),
+//! pieces of odd length included (RFC 1071 §2 (B), byte-order independence).
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::WireError;
+
+/// Bytes summed between two folds of the accumulator in [`sum`]. Each 8-byte step adds
+/// less than `2^33`, so a block adds less than `2^50`: far from overflowing a `u64`.
+const BLOCK: usize = 1 << 20;
+
+/// Fold a wide ones' complement accumulator to 16 bits (end-around carry).
+#[inline]
+fn fold(mut acc: u64) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// Sum one block of at most [`BLOCK`] bytes into a wide accumulator.
+#[inline]
+fn sum_block(data: &[u8]) -> u64 {
+    let mut acc: u64 = 0;
+    let mut chunks = data.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_be_bytes(word);
+        acc += (word >> 32) + (word & 0xffff_ffff);
+    }
+    let rest = chunks.remainder();
+    // At most 7 bytes left: pad to 8 with zeros on the right, which is exactly the
+    // RFC 1071 rule for an odd final byte and harmless for whole words.
+    let mut word = [0u8; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    let word = u64::from_be_bytes(word);
+    acc + (word >> 32) + (word & 0xffff_ffff)
+}
+
+/// The ones' complement sum (RFC 1071) of `data` taken as big-endian 16-bit words, an
+/// odd final byte padded with zero. Not complemented: see [`checksum`] for that.
+pub fn sum(data: &[u8]) -> u16 {
+    let mut acc: u64 = 0;
+    for block in data.chunks(BLOCK) {
+        acc = u64::from(fold(acc + sum_block(block)));
+    }
+    fold(acc)
+}
+
+/// The Internet checksum of `data`: the ones' complement of [`sum`] (RFC 1071 §1).
+/// Computed over data whose checksum field holds this value, [`sum`] gives `0xffff`.
+pub fn checksum(data: &[u8]) -> u16 {
+    !sum(data)
+}
+
+/// An incremental Internet checksum over data given in pieces of any length.
+///
+/// ```
+/// use synack_wire::checksum::{self, Checksum};
+/// let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+/// let mut c = Checksum::new();
+/// c.add_bytes(&data[..3]).add_bytes(&data[3..]);
+/// assert_eq!(c.sum(), checksum::sum(&data));
+/// assert_eq!(c.sum(), 0xddf2); // RFC 1071 §3
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checksum {
+    /// Folded sum so far, always `<= 0xffff`.
+    acc: u16,
+    /// True when an odd number of bytes has been added: the next byte is the low byte
+    /// of a word.
+    odd: bool,
+}
+
+impl Checksum {
+    /// An empty sum.
+    pub const fn new() -> Self {
+        Checksum { acc: 0, odd: false }
+    }
+
+    /// Add `data`, which continues the byte stream added so far.
+    pub fn add_bytes(&mut self, data: &[u8]) -> &mut Self {
+        let mut s = sum(data);
+        if self.odd {
+            // Data starting at an odd offset: its bytes sit in the other half of each
+            // word, and ones' complement sums commute with byte swapping (RFC 1071 §2 (B)).
+            s = s.swap_bytes();
+        }
+        self.acc = fold(u64::from(self.acc) + u64::from(s));
+        self.odd ^= data.len() % 2 == 1;
+        self
+    }
+
+    /// Add a 16-bit value in network byte order.
+    pub fn add_u16(&mut self, value: u16) -> &mut Self {
+        self.add_bytes(&value.to_be_bytes())
+    }
+
+    /// Add a 32-bit value in network byte order.
+    pub fn add_u32(&mut self, value: u32) -> &mut Self {
+        self.add_bytes(&value.to_be_bytes())
+    }
+
+    /// The ones' complement sum so far (`0xffff` over data carrying a valid checksum).
+    pub const fn sum(&self) -> u16 {
+        self.acc
+    }
+
+    /// The checksum to write: the ones' complement of [`Checksum::sum`].
+    pub const fn finish(&self) -> u16 {
+        !self.acc
+    }
+}
+
+/// The pseudo-header sum for an upper-layer protocol over IPv4 (RFC 9293 §3.1): source
+/// and destination address, zero, protocol, and the upper-layer length (TCP header plus
+/// data).
+pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> Checksum {
+    let mut c = Checksum::new();
+    c.add_bytes(&src.octets())
+        .add_bytes(&dst.octets())
+        .add_u16(u16::from(protocol))
+        .add_u16(len);
+    c
+}
+
+/// The pseudo-header sum for an upper-layer protocol over IPv6 (RFC 8200 §8.1): source
+/// and (final) destination address, the 32-bit upper-layer length, three zero bytes and
+/// the next header value.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> Checksum {
+    let mut c = Checksum::new();
+    c.add_bytes(&src.octets())
+        .add_bytes(&dst.octets())
+        .add_u32(len)
+        .add_u32(u32::from(next_header));
+    c
+}
+
+/// The pseudo-header sum for either family; [`WireError::AddressFamilyMismatch`] if
+/// `src` and `dst` differ in family, [`WireError::PacketTooLarge`] if `len` does not
+/// fit the family's length field (16 bits for IPv4, 32 for IPv6).
+pub fn pseudo_header(
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    len: usize,
+) -> Result<Checksum, WireError> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let len = u16::try_from(len).map_err(|_| WireError::PacketTooLarge)?;
+            Ok(pseudo_header_v4(s, d, protocol, len))
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let len = u32::try_from(len).map_err(|_| WireError::PacketTooLarge)?;
+            Ok(pseudo_header_v6(s, d, protocol, len))
+        }
+        _ => Err(WireError::AddressFamilyMismatch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Straight from the definition: 16-bit words into a u32, end-around carry.
+    fn reference(data: &[u8]) -> u16 {
+        let mut acc: u32 = 0;
+        for pair in data.chunks(2) {
+            let word = u16::from_be_bytes([pair[0], pair.get(1).copied().unwrap_or(0)]);
+            acc += u32::from(word);
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        acc as u16
+    }
+
+    #[test]
+    fn rfc1071_example_sums_to_ddf2() {
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(sum(&data), 0xddf2);
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn empty_data_sums_to_zero() {
+        assert_eq!(sum(&[]), 0);
+        assert_eq!(checksum(&[]), 0xffff);
+    }
+
+    #[test]
+    fn odd_final_byte_is_padded_with_zero() {
+        assert_eq!(sum(&[0xab]), 0xab00);
+        assert_eq!(sum(&[0x12, 0x34, 0xab]), 0x12 * 256 + 0x34 + 0xab00);
+    }
+
+    #[test]
+    fn all_ones_never_overflows_and_matches_reference() {
+        let data = vec![0xffu8; 3 * BLOCK + 5];
+        assert_eq!(sum(&data), reference(&data));
+    }
+
+    #[test]
+    fn incremental_sum_with_odd_pieces_matches_one_shot() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 + 3) as u8).collect();
+        for split in [0, 1, 2, 3, 7, 499, 500, 999, 1000] {
+            for split2 in [split, (split + 1).min(1000), 1000] {
+                let mut c = Checksum::new();
+                c.add_bytes(&data[..split])
+                    .add_bytes(&data[split..split2])
+                    .add_bytes(&data[split2..]);
+                assert_eq!(c.sum(), reference(&data), "split {split}/{split2}");
+            }
+        }
+    }
+
+    #[test]
+    fn data_with_its_checksum_sums_to_all_ones() {
+        let mut data = vec![0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11];
+        data.extend_from_slice(&[0, 0, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7]);
+        let c = checksum(&data);
+        // The classic example IPv4 header (Wikipedia "IPv4 header checksum").
+        assert_eq!(c, 0xb861);
+        data[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(sum(&data), 0xffff);
+    }
+
+    #[test]
+    fn pseudo_header_rejects_mixed_families() {
+        let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert_eq!(
+            pseudo_header(v4, v6, 6, 20),
+            Err(WireError::AddressFamilyMismatch)
+        );
+        assert_eq!(
+            pseudo_header(v4, v4, 6, 70_000),
+            Err(WireError::PacketTooLarge)
+        );
+    }
+
+    #[test]
+    fn pseudo_header_v4_matches_bytes() {
+        let src = Ipv4Addr::new(10, 0, 0, 1);
+        let dst = Ipv4Addr::new(192, 168, 1, 77);
+        let bytes = [10, 0, 0, 1, 192, 168, 1, 77, 0, 6, 0x01, 0x23];
+        assert_eq!(pseudo_header_v4(src, dst, 6, 0x123).sum(), sum(&bytes));
+    }
+}
