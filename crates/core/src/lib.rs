@@ -1,4 +1,55 @@
-//! synack: a sans-IO TCP endpoint (RFC 9293). See DESIGN.md and the README.
+//! # synack: a sans-IO TCP endpoint (RFC 9293)
+//!
+//! This crate is the protocol: the connection state machine of RFC 9293 with everything
+//! a real connection needs between the handshake and the close (retransmission, flow
+//! control, congestion control, the four-way close and TIME-WAIT). It does no I/O of
+//! its own. An [`Endpoint`] owns every connection, listener and TIME-WAIT record of one
+//! host and is driven entirely by its caller:
+//!
+//! ```text
+//!   datagram arrives ─────────► endpoint.handle(now, &bytes)
+//!   application calls ────────► connect / listen / accept / send / recv / shutdown / close / abort
+//!   loop { endpoint.poll_transmit(now, &mut buf) } ──► datagrams to put on the wire
+//!   endpoint.poll_timeout() ──► sleep until then ──► endpoint.handle_timeout(now)
+//!   endpoint.poll_event() ────► Connected / Incoming / Readable / Writable / PeerClosed / Closed
+//! ```
+//!
+//! Time comes in as [`Instant`] arguments and randomness as a secret given to
+//! [`Endpoint::new`], so the same inputs always give the same outputs: the simulator
+//! (`synack-sim`), the test scripts and a real TUN runtime all drive this same code, and
+//! a failing seed replays exactly.
+//!
+//! ## Where things are
+//!
+//! - [`endpoint`]: demultiplexing by 4-tuple (a keyed hash map), listeners with a SYN
+//!   queue and an accept queue, RSTs for segments that match nothing (§3.10.7.1),
+//!   TIME-WAIT records, one timer heap for everything, and a ready queue of connections
+//!   with something to send. No per-packet or per-poll path looks at more than the
+//!   connections it concerns.
+//! - `connection`: the TCB (§3.3.1). `input` processes arriving segments in the RFC's
+//!   order (§3.10.7: sequence number, RST, SYN, ACK, text, FIN); `output` decides what
+//!   to send (windows, Nagle, SWS avoidance, delayed ACKs, probes); `timers` runs the
+//!   retransmission (RFC 6298), persist, delayed-ACK, keep-alive and TIME-WAIT timers.
+//! - [`seq`] sequence-number arithmetic, [`send_buffer`], [`reassembly`] (the receive
+//!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), `congestion` (RFC 5681 with
+//!   RFC 6582 NewReno), [`isn`] (RFC 9293 §3.4.1 ISNs and RFC 6056 ephemeral ports),
+//!   [`timer`] (the lazy-deletion timer heap).
+//!
+//! ## Example
+//!
+//! ```
+//! use synack::{Config, Endpoint, Instant};
+//! let mut client = Endpoint::new(Config::default(), [1; 16]);
+//! client.add_address("198.18.0.1".parse().unwrap());
+//! let conn = client
+//!     .connect(Instant::ZERO, "0.0.0.0:0".parse().unwrap(), "198.18.0.2:80".parse().unwrap())
+//!     .unwrap();
+//! let mut buf = [0u8; 1500];
+//! let n = client.poll_transmit(Instant::ZERO, &mut buf).expect("a SYN");
+//! let syn = synack_wire::parse_packet(&buf[..n]).unwrap();
+//! assert!(syn.tcp.flags.syn());
+//! assert_eq!(client.state(conn), Some(synack::State::SynSent));
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod config;

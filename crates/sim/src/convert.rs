@@ -7,7 +7,11 @@ use synack_trace::{Peer, SegmentId, Side, Trace};
 use synack_wire::ParsedPacket;
 
 /// Does `packet` travel from `src` to `dst` (addresses and ports)?
-fn travels(packet: &ParsedPacket<'_>, src: core::net::SocketAddr, dst: core::net::SocketAddr) -> bool {
+fn travels(
+    packet: &ParsedPacket<'_>,
+    src: core::net::SocketAddr,
+    dst: core::net::SocketAddr,
+) -> bool {
     packet.src == src.ip()
         && packet.tcp.src_port == src.port()
         && packet.dst == dst.ip()
@@ -111,7 +115,9 @@ impl Sim {
                     };
                     if let Some(seg) = segment_of.get(&id) {
                         trace.arrive(*seg, at);
-                    } else if record.from.is_none() && (record.to == Some(a) || record.to == Some(b)) {
+                    } else if record.from.is_none()
+                        && (record.to == Some(a) || record.to == Some(b))
+                    {
                         let Some(packet) = record.parse() else {
                             continue;
                         };

@@ -31,6 +31,11 @@
 //! with its host. [`Sim::trace_between`] turns both into the shared
 //! [`synack_trace::Trace`] model, ready for [`synack_trace::render_ladder`].
 //!
+//! # Scenarios
+//!
+//! [`Exchange`] is a ready-made load: a client sends bytes, the server echoes them, both
+//! close, each side checks what it read. `synack demo` is this exchange on two hosts.
+//!
 //! # Test hooks
 //!
 //! [`Sim::set_filter`] puts a closure on a link direction that sees each datagram (parsed
@@ -68,10 +73,12 @@
 #![warn(missing_docs)]
 
 mod convert;
+pub mod exchange;
 pub mod link;
 pub mod rng;
 mod sim;
 
+pub use exchange::{Exchange, Report};
 pub use link::{DropCause, LinkConfig};
 pub use rng::Rng;
 pub use sim::{

@@ -302,14 +302,19 @@ mod tests {
     #[test]
     fn rate_serialises_back_to_back_datagrams() {
         // 1000 bytes at 8 Mbit/s take exactly 1 ms.
-        let config = LinkConfig::default().latency(Duration::from_millis(10)).rate(8_000_000);
+        let config = LinkConfig::default()
+            .latency(Duration::from_millis(10))
+            .rate(8_000_000);
         let mut l = link(config, 1);
         let arrivals: Vec<Instant> = (0..3)
             .map(|_| arrival(l.carry(ms(0), &[0; 1000], Duration::ZERO)))
             .collect();
         assert_eq!(arrivals, vec![ms(11), ms(12), ms(13)]);
         // An idle link starts serialising at once.
-        assert_eq!(arrival(l.carry(ms(100), &[0; 1000], Duration::ZERO)), ms(111));
+        assert_eq!(
+            arrival(l.carry(ms(100), &[0; 1000], Duration::ZERO)),
+            ms(111)
+        );
     }
 
     #[test]
@@ -339,9 +344,14 @@ mod tests {
         for seed in [1, 2, 3] {
             let mut l = link(LinkConfig::default().loss(0.1), seed);
             let lost = (0..20_000)
-                .filter(|_| l.carry(ms(0), &[0; 64], Duration::ZERO).original == Err(DropCause::Loss))
+                .filter(|_| {
+                    l.carry(ms(0), &[0; 64], Duration::ZERO).original == Err(DropCause::Loss)
+                })
                 .count();
-            assert!((1_800..2_200).contains(&lost), "seed {seed}: lost {lost} of 20000");
+            assert!(
+                (1_800..2_200).contains(&lost),
+                "seed {seed}: lost {lost} of 20000"
+            );
         }
     }
 
@@ -353,9 +363,16 @@ mod tests {
         for seed in [4, 5] {
             let mut half = link(LinkConfig::default().duplicate(0.5), seed);
             let dups = (0..10_000)
-                .filter(|_| half.carry(ms(0), &[0; 64], Duration::ZERO).duplicate.is_some())
+                .filter(|_| {
+                    half.carry(ms(0), &[0; 64], Duration::ZERO)
+                        .duplicate
+                        .is_some()
+                })
                 .count();
-            assert!((4_700..5_300).contains(&dups), "seed {seed}: {dups} duplicates");
+            assert!(
+                (4_700..5_300).contains(&dups),
+                "seed {seed}: {dups} duplicates"
+            );
         }
     }
 
@@ -364,7 +381,10 @@ mod tests {
         let config = LinkConfig::default().reorder(1.0, Duration::from_millis(5));
         let mut l = link(config.clone(), 1);
         let first = arrival(l.carry(ms(0), &[0; 64], Duration::ZERO));
-        l.set_config(LinkConfig { reorder: 0.0, ..config });
+        l.set_config(LinkConfig {
+            reorder: 0.0,
+            ..config
+        });
         let second = arrival(l.carry(ms(1), &[0; 64], Duration::ZERO));
         assert_eq!(first, ms(15));
         assert_eq!(second, ms(11));
@@ -389,7 +409,11 @@ mod tests {
             let mut l = link(LinkConfig::default().corrupt(1.0), seed);
             for original in [ipv4_like(60), ipv6_like(80)] {
                 let c = l.carry(ms(0), &original, Duration::ZERO);
-                let bit = c.original.expect("delivered").corrupt_bit.expect("corrupted");
+                let bit = c
+                    .original
+                    .expect("delivered")
+                    .corrupt_bit
+                    .expect("corrupted");
                 let mut damaged = original.clone();
                 flip_bit(&mut damaged, bit);
                 let differing: u32 = original

@@ -242,7 +242,10 @@ impl core::fmt::Debug for Sim {
         f.debug_struct("Sim")
             .field("seed", &self.seed)
             .field("now", &self.now)
-            .field("hosts", &self.hosts.iter().map(|h| &h.name).collect::<Vec<_>>())
+            .field(
+                "hosts",
+                &self.hosts.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            )
             .field("packets", &self.packets.len())
             .field("in_flight", &self.pending.len())
             .field("steps", &self.steps)
@@ -466,7 +469,15 @@ impl Sim {
     /// Segments `host` traced as retransmissions.
     pub fn retransmissions(&self, host: HostId) -> usize {
         self.events_of(host)
-            .filter(|e| matches!(e.kind, TraceKind::Sent { retransmission: true, .. }))
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    TraceKind::Sent {
+                        retransmission: true,
+                        ..
+                    }
+                )
+            })
             .count()
     }
 
@@ -533,7 +544,13 @@ impl Sim {
                 self.drain_events(host);
                 let retransmission = self.events.get(first_event..).is_some_and(|new| {
                     new.iter().any(|e| {
-                        matches!(e.event.kind, TraceKind::Sent { retransmission: true, .. })
+                        matches!(
+                            e.event.kind,
+                            TraceKind::Sent {
+                                retransmission: true,
+                                ..
+                            }
+                        )
                     })
                 });
                 if retransmission {

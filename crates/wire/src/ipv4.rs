@@ -288,6 +288,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
 
     /// Compute and write the header checksum (call after every other header field).
+    ///
+    /// Panics if the buffer is shorter than the IHL says, which only an unchecked view
+    /// can be.
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
         let len = self.header_len();
@@ -381,10 +384,7 @@ mod tests {
 
     #[test]
     fn empty_buffer_is_truncated() {
-        assert_eq!(
-            Ipv4Packet::new_checked(&[][..]),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(Ipv4Packet::new_checked(&[][..]), Err(WireError::Truncated));
     }
 
     #[test]
@@ -420,10 +420,7 @@ mod tests {
     fn ihl_beyond_buffer_is_truncated() {
         let mut buf = datagram(b"");
         buf[0] = 0x46; // 24-byte header in a 20-byte buffer
-        assert_eq!(
-            Ipv4Packet::new_checked(&buf[..]),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(Ipv4Packet::new_checked(&buf[..]), Err(WireError::Truncated));
     }
 
     #[test]

@@ -221,7 +221,9 @@ pub fn walk_extension_headers(
     let mut first = true;
     loop {
         match next_header {
-            ip_protocol::IPV6_HOP_BY_HOP | ip_protocol::IPV6_ROUTING | ip_protocol::IPV6_DEST_OPTS => {
+            ip_protocol::IPV6_HOP_BY_HOP
+            | ip_protocol::IPV6_ROUTING
+            | ip_protocol::IPV6_DEST_OPTS => {
                 if next_header == ip_protocol::IPV6_HOP_BY_HOP && !first {
                     return Err(WireError::Ipv6HopByHopNotFirst);
                 }
@@ -323,7 +325,9 @@ mod tests {
 
     /// An 8-byte extension header with the given next header and bytes 2..8.
     fn ext(next: u8, rest: [u8; 6]) -> [u8; 8] {
-        [next, 0, rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]]
+        [
+            next, 0, rest[0], rest[1], rest[2], rest[3], rest[4], rest[5],
+        ]
     }
 
     #[test]
@@ -379,10 +383,7 @@ mod tests {
     fn trailing_bytes_beyond_payload_length_are_ignored() {
         let mut buf = packet(TCP, b"abc");
         buf.extend_from_slice(&[0xee; 7]);
-        assert_eq!(
-            Ipv6Packet::new_checked(&buf[..]).unwrap().payload(),
-            b"abc"
-        );
+        assert_eq!(Ipv6Packet::new_checked(&buf[..]).unwrap().payload(), b"abc");
     }
 
     #[test]
@@ -460,7 +461,10 @@ mod tests {
             &ext(TCP, [0xc2, 4, 0, 1, 0, 0]),
         );
         let p = Ipv6Packet::new_checked(&buf[..]).unwrap();
-        assert_eq!(p.upper_layer(), Err(WireError::Ipv6UnrecognizedOption(0xc2)));
+        assert_eq!(
+            p.upper_layer(),
+            Err(WireError::Ipv6UnrecognizedOption(0xc2))
+        );
     }
 
     #[test]

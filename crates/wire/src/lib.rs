@@ -158,7 +158,8 @@ pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
         }
         6 => {
             let ip = Ipv6Packet::new_checked(buf)?;
-            let (protocol, upper) = ipv6::walk_extension_headers(ip.next_header(), ip.into_payload())?;
+            let (protocol, upper) =
+                ipv6::walk_extension_headers(ip.next_header(), ip.into_payload())?;
             if protocol != ip_protocol::TCP {
                 return Err(WireError::UnsupportedProtocol(protocol));
             }

@@ -105,12 +105,18 @@ impl TcpOption<'_> {
     /// Write this option at the start of `buf`; returns the bytes written.
     ///
     /// Errors: [`WireError::BufferTooSmall`]; [`WireError::TcpOptionBadLength`] for a
-    /// SACK option without blocks or an unknown option whose data does not fit a length
-    /// byte — neither could be parsed back.
+    /// SACK option without blocks, an `Unknown` option of kind 0 or 1, or one whose data
+    /// does not fit a length byte — none could be parsed back.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
         let len = self.wire_len();
         let kind = self.kind();
-        if len > usize::from(u8::MAX) || matches!(self, TcpOption::Sack(l) if l.is_empty()) {
+        let unparseable = match self {
+            TcpOption::Sack(list) => list.is_empty(),
+            // Kinds 0 and 1 have no length byte: as `Unknown` they cannot be written.
+            TcpOption::Unknown { kind, .. } => *kind <= kind::NOP,
+            _ => false,
+        };
+        if len > usize::from(u8::MAX) || unparseable {
             return Err(WireError::TcpOptionBadLength {
                 kind,
                 len: len.min(255) as u8,
@@ -158,7 +164,10 @@ fn parse_one(bytes: &[u8]) -> Result<(TcpOption<'_>, usize), WireError> {
     let len_byte = *bytes.get(1).ok_or(WireError::TcpOptionTruncated { kind })?;
     let len = usize::from(len_byte);
     if len < 2 {
-        return Err(WireError::TcpOptionBadLength { kind, len: len_byte });
+        return Err(WireError::TcpOptionBadLength {
+            kind,
+            len: len_byte,
+        });
     }
     // A known option with the wrong length is reported as such even if it also runs
     // past the header: the length byte is the defect.
@@ -171,9 +180,14 @@ fn parse_one(bytes: &[u8]) -> Result<(TcpOption<'_>, usize), WireError> {
         _ => true,
     };
     if !valid_len {
-        return Err(WireError::TcpOptionBadLength { kind, len: len_byte });
+        return Err(WireError::TcpOptionBadLength {
+            kind,
+            len: len_byte,
+        });
     }
-    let opt = bytes.get(..len).ok_or(WireError::TcpOptionTruncated { kind })?;
+    let opt = bytes
+        .get(..len)
+        .ok_or(WireError::TcpOptionTruncated { kind })?;
     let data = &opt[2..];
     let option = match kind {
         kind::MSS => TcpOption::Mss(u16::from_be_bytes([data[0], data[1]])),
@@ -402,9 +416,7 @@ mod tests {
         };
         assert_eq!(
             emit(&opts),
-            [
-                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20
-            ]
+            [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20]
         );
     }
 
@@ -625,9 +637,16 @@ mod tests {
             TcpOption::Sack(SackList::default()).emit(&mut [0; 8]),
             Err(WireError::TcpOptionBadLength { kind: 5, len: 2 })
         );
+        assert_eq!(
+            TcpOption::Unknown { kind: 1, data: &[] }.emit(&mut [0; 8]),
+            Err(WireError::TcpOptionBadLength { kind: 1, len: 2 })
+        );
         let data = [0u8; 300];
-        assert!(TcpOption::Unknown { kind: 99, data: &data }
-            .emit(&mut [0; 400])
-            .is_err());
+        assert!(TcpOption::Unknown {
+            kind: 99,
+            data: &data
+        }
+        .emit(&mut [0; 400])
+        .is_err());
     }
 }

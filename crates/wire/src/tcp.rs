@@ -340,11 +340,7 @@ impl TcpRepr {
 /// corrupted segment is reported as such rather than by whichever field the corruption
 /// hit — then [`WireError::TcpDataOffsetTooSmall`], [`WireError::TcpDataOffsetTooLarge`]
 /// and option errors.
-pub fn parse_tcp(
-    segment: &[u8],
-    src: IpAddr,
-    dst: IpAddr,
-) -> Result<(TcpRepr, &[u8]), WireError> {
+pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &[u8]), WireError> {
     if segment.len() < HEADER_LEN {
         return Err(WireError::Truncated);
     }
@@ -400,10 +396,7 @@ mod tests {
 
     fn repr() -> TcpRepr {
         let mut options = TcpOptions {
-            timestamps: Some(Timestamps {
-                tsval: 7,
-                tsecr: 9,
-            }),
+            timestamps: Some(Timestamps { tsval: 7, tsecr: 9 }),
             ..Default::default()
         };
         options.sack.push(SackBlock {

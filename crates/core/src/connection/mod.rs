@@ -492,3 +492,15 @@ pub(crate) fn advertised_mss(mtu: u16, ipv6: bool) -> u16 {
     let overhead = if ipv6 { 60 } else { 40 };
     mtu.saturating_sub(overhead).max(64)
 }
+
+#[cfg(test)]
+mod size_tests {
+    /// An idle established connection must stay well under 1 KiB of heap (issue 2): the
+    /// TCB itself (stored inline in the endpoint's slab) is the bulk of it, since buffers
+    /// are released when drained.
+    #[test]
+    fn an_idle_tcb_stays_small() {
+        let size = core::mem::size_of::<super::Connection>();
+        assert!(size <= 640, "TCB grew to {size} bytes");
+    }
+}
