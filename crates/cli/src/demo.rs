@@ -192,7 +192,11 @@ fn print_verdict(
         } else {
             ""
         },
-        state_name(report.server_state)
+        if report.server_accepted {
+            state_name(report.server_state)
+        } else {
+            "(never accepted a connection)"
+        }
     );
     println!("  virtual time elapsed: {:?}", report.elapsed);
     for e in &report.errors {
@@ -201,7 +205,7 @@ fn print_verdict(
     let ok = report.success();
     if ok {
         println!("  result: OK");
-    } else if !report.finished {
+    } else if report.timed_out {
         println!(
             "  result: FAILED (not finished within {:?} of virtual time; seed {})",
             TIME_LIMIT,

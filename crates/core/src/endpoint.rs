@@ -549,7 +549,12 @@ impl Endpoint {
                             out: &mut self.out,
                         };
                         c.owner = Owner::Released;
-                        c.abort(&mut ctx);
+                        if seg.flags.rst() {
+                            // A RST is never answered with a RST (§3.10.7.4): just forget it.
+                            c.terminate(&mut ctx, CloseReason::Reset);
+                        } else {
+                            c.abort(&mut ctx);
+                        }
                         self.settle(now, index);
                         return;
                     }

@@ -21,7 +21,7 @@
 //! backed off while awaiting a SYN's ACK is reset to 3 s when data transfer starts) if
 //! it wants to.
 //!
-//! Arithmetic is done on nanoseconds in `u128`, truncating, and saturates rather than
+//! Arithmetic is done on microseconds in `u64`, truncating, and saturates rather than
 //! overflowing; no input can make it panic.
 
 use core::time::Duration;
@@ -29,27 +29,29 @@ use core::time::Duration;
 /// Clock granularity G of RFC 6298 §2: the RTO's variance term is at least this.
 pub const CLOCK_GRANULARITY: Duration = Duration::from_millis(1);
 
-/// RTT and RTO state of one connection (RFC 6298).
+/// RTT and RTO state of one connection (RFC 6298). Kept in microseconds in `u32`s (up
+/// to 71 minutes, far beyond any RTO bound) so that every connection's TCB stays small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RttEstimator {
-    /// SRTT, once there has been a measurement.
-    srtt: Option<Duration>,
-    /// RTTVAR, once there has been a measurement.
-    rttvar: Option<Duration>,
-    /// The RTO before backoff, already clamped to `[min_rto, max_rto]`.
-    base_rto: Duration,
+    /// SRTT in µs, meaningful once `has_sample`.
+    srtt_us: u32,
+    /// RTTVAR in µs, meaningful once `has_sample`.
+    rttvar_us: u32,
+    /// The RTO before backoff in µs, already clamped to `[min_rto, max_rto]`.
+    base_rto_us: u32,
+    min_rto_us: u32,
+    max_rto_us: u32,
     /// Timer expirations since the last reset (§5.5).
-    backoff: u32,
-    min_rto: Duration,
-    max_rto: Duration,
+    backoff: u16,
+    has_sample: bool,
 }
 
-fn nanos(d: Duration) -> u128 {
-    d.as_nanos()
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
-fn from_nanos(n: u128) -> Duration {
-    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+fn from_micros(us: u64) -> Duration {
+    Duration::from_micros(us)
 }
 
 impl RttEstimator {
@@ -57,13 +59,15 @@ impl RttEstimator {
     /// says 1 s). Every RTO is kept within `[min_rto, max_rto]`; if `min_rto > max_rto`
     /// the maximum wins.
     pub fn new(initial_rto: Duration, min_rto: Duration, max_rto: Duration) -> Self {
+        let (min, max) = (micros(min_rto), micros(max_rto));
         RttEstimator {
-            srtt: None,
-            rttvar: None,
-            base_rto: initial_rto.max(min_rto).min(max_rto),
+            srtt_us: 0,
+            rttvar_us: 0,
+            base_rto_us: micros(initial_rto).max(min).min(max),
+            min_rto_us: min,
+            max_rto_us: max,
             backoff: 0,
-            min_rto,
-            max_rto,
+            has_sample: false,
         }
     }
 
@@ -71,39 +75,34 @@ impl RttEstimator {
     /// ones) and recomputes the RTO, which also clears any backoff. The caller must
     /// follow Karn's rule: no samples from retransmitted segments.
     pub fn sample(&mut self, rtt: Duration) {
-        let r = nanos(rtt);
-        let (srtt, rttvar) = match (self.srtt, self.rttvar) {
-            (Some(srtt), Some(rttvar)) => {
-                let (srtt, rttvar) = (nanos(srtt), nanos(rttvar));
-                let delta = srtt.abs_diff(r);
-                // beta = 1/4, alpha = 1/8; RTTVAR uses the SRTT from before this sample.
-                let rttvar = (rttvar.saturating_mul(3).saturating_add(delta)) / 4;
-                let srtt = (srtt.saturating_mul(7).saturating_add(r)) / 8;
-                (srtt, rttvar)
-            }
-            _ => (r, r / 2),
+        let r = u64::from(micros(rtt));
+        let (srtt, rttvar) = if self.has_sample {
+            let (srtt, rttvar) = (u64::from(self.srtt_us), u64::from(self.rttvar_us));
+            let delta = srtt.abs_diff(r);
+            // beta = 1/4, alpha = 1/8; RTTVAR uses the SRTT from before this sample.
+            ((srtt * 7 + r) / 8, (rttvar * 3 + delta) / 4)
+        } else {
+            (r, r / 2)
         };
-        let srtt = from_nanos(srtt);
-        let rttvar = from_nanos(rttvar);
-        self.srtt = Some(srtt);
-        self.rttvar = Some(rttvar);
+        self.srtt_us = u32::try_from(srtt).unwrap_or(u32::MAX);
+        self.rttvar_us = u32::try_from(rttvar).unwrap_or(u32::MAX);
+        self.has_sample = true;
         // K = 4.
-        let var = CLOCK_GRANULARITY.max(from_nanos(nanos(rttvar).saturating_mul(4)));
-        let rto = srtt.saturating_add(var);
-        self.base_rto = rto.max(self.min_rto).min(self.max_rto);
+        let var = u64::from(micros(CLOCK_GRANULARITY)).max(rttvar * 4);
+        let rto = (srtt + var)
+            .max(u64::from(self.min_rto_us))
+            .min(u64::from(self.max_rto_us));
+        self.base_rto_us = u32::try_from(rto).unwrap_or(u32::MAX);
         self.backoff = 0;
     }
 
     /// The current RTO, including backoff, never above the maximum.
     pub fn rto(&self) -> Duration {
-        let base = nanos(self.base_rto);
-        let backed_off = match base.checked_shl(self.backoff) {
-            // `base` fits in 64 bits, so shifting by less than 64 cannot overflow.
-            Some(n) if self.backoff < 64 => n,
-            _ if base == 0 => 0,
-            _ => u128::MAX,
-        };
-        from_nanos(backed_off).min(self.max_rto)
+        let base = u64::from(self.base_rto_us);
+        let backed_off = base
+            .checked_shl(u32::from(self.backoff.min(40)))
+            .unwrap_or(u64::MAX);
+        from_micros(backed_off.min(u64::from(self.max_rto_us)))
     }
 
     /// The retransmission timer expired: double the RTO (RFC 6298 §5.5), never beyond
@@ -120,17 +119,19 @@ impl RttEstimator {
 
     /// Timer expirations since the last reset.
     pub fn backoff_count(&self) -> u32 {
-        self.backoff
+        u32::from(self.backoff)
     }
 
     /// The smoothed round-trip time, once there has been a measurement.
     pub fn srtt(&self) -> Option<Duration> {
-        self.srtt
+        self.has_sample
+            .then(|| from_micros(u64::from(self.srtt_us)))
     }
 
     /// The round-trip time variation, once there has been a measurement.
     pub fn rttvar(&self) -> Option<Duration> {
-        self.rttvar
+        self.has_sample
+            .then(|| from_micros(u64::from(self.rttvar_us)))
     }
 }
 
@@ -178,10 +179,11 @@ mod tests {
         assert_eq!(r.srtt(), Some(us(112_500)));
         assert_eq!(r.rto(), us(362_500)); // 112.5 + 4 * 62.5
         r.sample(ms(40));
-        // RTTVAR = 3/4 * 62.5 + 1/4 * 72.5 = 65; SRTT = 7/8 * 112.5 + 1/8 * 40 = 103.4375
+        // RTTVAR = 3/4 * 62.5 + 1/4 * 72.5 = 65; SRTT = 7/8 * 112.5 + 1/8 * 40 = 103.4375,
+        // kept at microsecond resolution (truncated).
         assert_eq!(r.rttvar(), Some(ms(65)));
-        assert_eq!(r.srtt(), Some(us(103_437) + Duration::from_nanos(500)));
-        assert_eq!(r.rto(), us(363_437) + Duration::from_nanos(500));
+        assert_eq!(r.srtt(), Some(us(103_437)));
+        assert_eq!(r.rto(), us(363_437));
     }
 
     #[test]

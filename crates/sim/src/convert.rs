@@ -1,5 +1,6 @@
 //! Turning the simulator's records into the shared trace model of `synack-trace`.
 
+use crate::record::Outcome;
 use crate::sim::{HostId, LogEntry, Sim};
 use std::collections::HashMap;
 use synack::{FourTuple, SegmentSummary, State, TraceKind};
@@ -110,7 +111,7 @@ impl Sim {
                     let Some(record) = packets.get(id) else {
                         continue;
                     };
-                    let crate::Outcome::Delivered { at } = record.outcome else {
+                    let Outcome::Delivered { at } = record.outcome else {
                         continue;
                     };
                     if let Some(seg) = segment_of.get(&id) {

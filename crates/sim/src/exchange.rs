@@ -69,22 +69,27 @@ pub struct Report {
     pub client_received: usize,
     /// The client read back exactly its own bytes.
     pub client_received_intact: bool,
-    /// The client's connection state now (`None`: gone, i.e. CLOSED).
+    /// The client's connection state now (`None`: gone, i.e. CLOSED, or never made).
     pub client_state: Option<State>,
-    /// The server's connection state now (`None`: gone, i.e. CLOSED).
+    /// The server's connection state now (`None`: gone, i.e. CLOSED, or never made).
     pub server_state: Option<State>,
     /// Application calls that failed unexpectedly, prefixed with the side.
     pub errors: Vec<String>,
+    /// The server accepted the connection.
+    pub server_accepted: bool,
     /// Virtual time from the start of the exchange to now.
     pub elapsed: Duration,
-    /// Both applications finished and both connections are gone.
+    /// Both applications are done (or failed) and both connections are gone.
     pub finished: bool,
+    /// The run reached its deadline before the exchange finished.
+    pub timed_out: bool,
 }
 
 impl Report {
     /// Data arrived intact both ways, no call failed, both connections reached CLOSED.
     pub fn success(&self) -> bool {
         self.finished
+            && self.server_accepted
             && self.server_received_intact
             && self.client_received_intact
             && self.errors.is_empty()
@@ -235,8 +240,14 @@ impl Exchange {
             Self::write(sim, self.client, now, side, rest);
         }
         Self::read(sim, self.client, now, side);
+        // Shut down only once connected: CLOSE in SYN-SENT would abandon the connection
+        // (RFC 9293 §3.10.4).
+        let connected = side
+            .conn
+            .and_then(|c| sim.endpoint(self.client).state(c))
+            .is_some_and(State::is_synchronized);
         let echoed = side.received.len() >= self.data.len();
-        if (echoed || side.eof) && !side.closed && side.errors.is_empty() {
+        if connected && (echoed || side.eof) && !side.closed && side.errors.is_empty() {
             if let Some(conn) = side.conn {
                 match sim.endpoint_mut(self.client).shutdown(now, conn) {
                     Ok(()) => side.closed = true,
@@ -277,11 +288,11 @@ impl Exchange {
         sim.endpoint(host).state_of(tuple)
     }
 
-    /// Both applications are done and both connections are gone (past TIME-WAIT).
+    /// Both applications are done (or one failed) and both connections are gone (past
+    /// TIME-WAIT), or were never made.
     pub fn finished(&self, sim: &Sim) -> bool {
         let gone = |host, side: &AppState| {
-            side.tuple.is_some()
-                && matches!(Self::state(sim, host, side), None | Some(State::Closed))
+            matches!(Self::state(sim, host, side), None | Some(State::Closed))
         };
         let failed = !self.client_side.errors.is_empty() || !self.server_side.errors.is_empty();
         let done = self.client_side.closed && self.client_side.eof && self.server_side.closed;
@@ -301,7 +312,9 @@ impl Exchange {
             // One last look: the final events may have made something readable.
             self.drive(sim);
         }
-        Ok(self.report(sim))
+        let mut report = self.report(sim);
+        report.timed_out = !report.finished && sim.now() >= deadline;
+        Ok(report)
     }
 
     /// Where the exchange stands now.
@@ -330,8 +343,10 @@ impl Exchange {
             client_state: Self::state(sim, self.client, &self.client_side),
             server_state: Self::state(sim, self.server, &self.server_side),
             errors,
+            server_accepted: self.server_side.conn.is_some(),
             elapsed: sim.now().saturating_since(self.started_at),
             finished: self.finished(sim),
+            timed_out: false,
         }
     }
 }

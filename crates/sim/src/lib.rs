@@ -45,43 +45,54 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use core::net::{IpAddr, Ipv4Addr, SocketAddr};
-//! use synack::{Config, Event, Instant};
-//! use synack_sim::{LinkConfig, Sim};
+//! use core::time::Duration;
+//! use synack::{Config, Instant, State};
+//! use synack_sim::{Exchange, FilterAction, LinkConfig, Sim};
+//! use synack_trace::{render_ladder, LadderOptions, Side};
 //!
 //! let client_ip = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));
 //! let server_ip = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
 //! let mut sim = Sim::new(1);
 //! let client = sim.add_host("client", Config::default(), &[client_ip]);
 //! let server = sim.add_host("server", Config::default(), &[server_ip]);
-//! sim.link(client, server, LinkConfig::default().loss(0.01));
-//! let listener = sim.endpoint_mut(server).listen(SocketAddr::new(server_ip, 80), 16).unwrap();
-//! let now = sim.now();
-//! sim.endpoint_mut(client)
-//!     .connect(now, SocketAddr::new(client_ip, 0), SocketAddr::new(server_ip, 80))
-//!     .unwrap();
-//! sim.run_while(|sim| {
-//!     !matches!(sim.endpoint_mut(server).poll_event(), Some(Event::Incoming(_)))
-//! })
-//! .unwrap();
-//! let conn = sim.endpoint_mut(server).accept(listener).unwrap();
+//! sim.link(client, server, LinkConfig::default().latency(Duration::from_millis(10)));
+//! // Drop the first SYN-ACK.
+//! let mut dropped = false;
+//! sim.set_filter(server, client, move |ctx| {
+//!     if ctx.is_syn_ack() && !dropped {
+//!         dropped = true;
+//!         FilterAction::Drop
+//!     } else {
+//!         FilterAction::Deliver
+//!     }
+//! });
+//! let server_addr = SocketAddr::new(server_ip, 80);
+//! let mut exchange =
+//!     Exchange::start(&mut sim, client, client_ip, server, server_addr, vec![7; 1000]).unwrap();
+//! let report = exchange.run(&mut sim, Instant::from_millis(600_000)).unwrap();
+//! assert!(report.success());
+//!
 //! let trace = sim.trace_between(client, server).unwrap();
-//! print!("{}", synack_trace::render_ladder(&trace, &Default::default()));
+//! assert_eq!(trace.final_state(Side::A), State::Closed);
+//! let ladder = render_ladder(&trace, &LadderOptions::default());
+//! assert!(ladder.contains("(lost) X <-- <SEQ=0><ACK=1><CTL=SYN,ACK>"));
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod convert;
 pub mod exchange;
+mod filter;
 pub mod link;
+mod record;
 pub mod rng;
 mod sim;
 
 pub use exchange::{Exchange, Report};
+pub use filter::{FilterAction, FilterContext};
 pub use link::{DropCause, LinkConfig};
+pub use record::{HostEvent, Outcome, PacketRecord};
 pub use rng::Rng;
-pub use sim::{
-    FilterAction, FilterContext, HostEvent, HostId, Outcome, PacketRecord, Sim, SimError, Stop,
-    DEFAULT_STEP_LIMIT,
-};
+pub use sim::{HostId, Sim, SimError, Stop, DEFAULT_STEP_LIMIT};

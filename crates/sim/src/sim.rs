@@ -1,13 +1,15 @@
-//! The simulator: hosts, links, the event loop and what it records.
+//! The simulator: hosts, links and the event loop.
 
-use crate::link::{flip_bit, Carried, DropCause, Link, LinkConfig, Transit};
+use crate::filter::{Filter, FilterAction, FilterContext};
+use crate::link::{Carried, DropCause, Link, LinkConfig, Transit};
+use crate::record::{HostEvent, Outcome, PacketRecord};
 use crate::rng::Rng;
 use core::net::IpAddr;
 use core::time::Duration;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use synack::{Config, Endpoint, Instant, TraceEvent, TraceKind};
-use synack_wire::{parse_packet, ParsedPacket, TcpFlags};
+use synack_wire::parse_packet;
 
 /// Names one host of a [`Sim`]. Only [`Sim::add_host`] makes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,143 +21,6 @@ impl HostId {
         self.0
     }
 }
-
-/// What became of a datagram put on a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Still in the network; it will arrive at `arrives_at`.
-    InFlight {
-        /// When it is due.
-        arrives_at: Instant,
-    },
-    /// It reached the destination host's endpoint at `at`.
-    Delivered {
-        /// When it was handed to `Endpoint::handle`.
-        at: Instant,
-    },
-    /// The network dropped it.
-    Dropped {
-        /// Why.
-        reason: DropCause,
-    },
-}
-
-/// Every datagram the simulator carried (or refused to), in the order it was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PacketRecord {
-    /// Its index in [`Sim::packets`].
-    pub id: usize,
-    /// The sending host; `None` for a datagram put in by [`Sim::inject`].
-    pub from: Option<HostId>,
-    /// The host it was routed to; `None` if no host owns the destination address.
-    pub to: Option<HostId>,
-    /// When it was sent (for an injected datagram: when it was injected).
-    pub sent_at: Instant,
-    /// What became of it.
-    pub outcome: Outcome,
-    /// For a copy made by the link's duplication: the id of the original.
-    pub duplicate_of: Option<usize>,
-    /// For a corrupted datagram: the bit that was flipped (0 is the most significant bit
-    /// of the first byte). See [`PacketRecord::delivered_bytes`].
-    pub corrupt_bit: Option<usize>,
-    /// The sender's endpoint traced this datagram as a retransmission.
-    pub retransmission: bool,
-    /// The datagram as the sender sent it (before any corruption).
-    pub bytes: Vec<u8>,
-}
-
-impl PacketRecord {
-    /// The network flipped a bit of it on the way.
-    pub fn corrupted(&self) -> bool {
-        self.corrupt_bit.is_some()
-    }
-
-    /// The datagram as the receiver got it (with the corrupted bit flipped).
-    pub fn delivered_bytes(&self) -> Vec<u8> {
-        let mut bytes = self.bytes.clone();
-        if let Some(bit) = self.corrupt_bit {
-            flip_bit(&mut bytes, bit);
-        }
-        bytes
-    }
-
-    /// The datagram as sent, parsed; `None` if it is not a valid IP datagram with TCP.
-    pub fn parse(&self) -> Option<ParsedPacket<'_>> {
-        parse_packet(&self.bytes).ok()
-    }
-
-    /// It reached its destination.
-    pub fn delivered(&self) -> bool {
-        matches!(self.outcome, Outcome::Delivered { .. })
-    }
-}
-
-/// One endpoint trace event, tagged with the host that recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostEvent {
-    /// The host whose endpoint recorded it.
-    pub host: HostId,
-    /// The event (its `conn` is from that host's point of view).
-    pub event: TraceEvent,
-}
-
-/// What a link filter tells the link to do with one datagram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterAction {
-    /// Carry it as usual (the link's own impairments still apply).
-    Deliver,
-    /// Drop it (recorded as [`DropCause::Filtered`]).
-    Drop,
-    /// Carry it, arriving this much later than it otherwise would.
-    Delay(Duration),
-}
-
-/// What a link filter sees of one datagram.
-#[derive(Debug)]
-pub struct FilterContext<'a> {
-    /// The sending host.
-    pub from: HostId,
-    /// The receiving host.
-    pub to: HostId,
-    /// The time it is being sent.
-    pub now: Instant,
-    /// How many datagrams this link direction was offered before this one (0 for the
-    /// first), whatever became of them.
-    pub index: u64,
-    /// The raw datagram.
-    pub bytes: &'a [u8],
-    /// The datagram parsed, when it parses.
-    pub packet: Option<ParsedPacket<'a>>,
-}
-
-impl FilterContext<'_> {
-    /// The TCP flags, if the datagram parsed.
-    pub fn flags(&self) -> Option<TcpFlags> {
-        self.packet.as_ref().map(|p| p.tcp.flags)
-    }
-    /// A SYN without ACK (the first segment of an active open).
-    pub fn is_syn(&self) -> bool {
-        self.flags().is_some_and(|f| f.syn() && !f.ack())
-    }
-    /// A SYN with ACK (a listener's answer).
-    pub fn is_syn_ack(&self) -> bool {
-        self.flags().is_some_and(|f| f.syn() && f.ack())
-    }
-    /// A segment with FIN set.
-    pub fn is_fin(&self) -> bool {
-        self.flags().is_some_and(|f| f.fin())
-    }
-    /// A segment with RST set.
-    pub fn is_rst(&self) -> bool {
-        self.flags().is_some_and(|f| f.rst())
-    }
-    /// Payload bytes (0 if the datagram did not parse).
-    pub fn payload_len(&self) -> usize {
-        self.packet.as_ref().map_or(0, |p| p.payload.len())
-    }
-}
-
-type Filter = Box<dyn FnMut(&FilterContext<'_>) -> FilterAction>;
 
 /// Why a run stopped without finishing what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -402,14 +267,8 @@ impl Sim {
     /// Let `filter` decide the fate of each datagram offered to the direction `from` →
     /// `to` before the link's own impairments. It replaces any earlier filter there.
     ///
-    /// ```ignore
-    /// // Drop the first SYN-ACK from the server.
-    /// let mut dropped = false;
-    /// sim.set_filter(server, client, move |ctx| {
-    ///     if ctx.is_syn_ack() && !dropped { dropped = true; FilterAction::Drop }
-    ///     else { FilterAction::Deliver }
-    /// });
-    /// ```
+    /// The filter may keep state of its own (it is `FnMut`): to drop the second FIN
+    /// from `server`, count FINs in it. See the crate documentation for an example.
     pub fn set_filter(
         &mut self,
         from: HostId,

@@ -83,17 +83,40 @@ fn handshake_ladder_reads_like_rfc_9293_figure_6() {
     assert_eq!(words[1], ["1.", "CLOSED", "LISTEN"]);
     assert_eq!(
         words[2],
-        ["2.", "SYN-SENT", "-->", "<SEQ=0><CTL=SYN>", "-->", "SYN-RECEIVED"]
+        [
+            "2.",
+            "SYN-SENT",
+            "-->",
+            "<SEQ=0><CTL=SYN>",
+            "-->",
+            "SYN-RECEIVED"
+        ]
     );
     assert_eq!(
         words[3],
-        ["3.", "ESTABLISHED", "<--", "<SEQ=0><ACK=1><CTL=SYN,ACK>", "<--", "SYN-RECEIVED"]
+        [
+            "3.",
+            "ESTABLISHED",
+            "<--",
+            "<SEQ=0><ACK=1><CTL=SYN,ACK>",
+            "<--",
+            "SYN-RECEIVED"
+        ]
     );
-    assert_eq!(words[4][..4], ["4.", "ESTABLISHED", "-->", "<SEQ=1><ACK=1><CTL=ACK>"]);
+    assert_eq!(
+        words[4][..4],
+        ["4.", "ESTABLISHED", "-->", "<SEQ=1><ACK=1><CTL=ACK>"]
+    );
 }
 
 /// Everything a run recorded, for comparing runs.
-fn fingerprint(sim: &Sim) -> (Vec<synack_sim::PacketRecord>, Vec<synack_sim::HostEvent>, Instant) {
+fn fingerprint(
+    sim: &Sim,
+) -> (
+    Vec<synack_sim::PacketRecord>,
+    Vec<synack_sim::HostEvent>,
+    Instant,
+) {
     (sim.packets().to_vec(), sim.events().to_vec(), sim.now())
 }
 
@@ -155,9 +178,11 @@ fn filter_dropping_the_first_syn_ack_makes_the_server_retransmit_it() {
     let syn_acks: Vec<&synack_sim::PacketRecord> = sim
         .packets()
         .iter()
-        .filter(|p| p.from == Some(server) && {
-            let f = flags_of(&sim, p.id);
-            f.syn() && f.ack()
+        .filter(|p| {
+            p.from == Some(server) && {
+                let f = flags_of(&sim, p.id);
+                f.syn() && f.ack()
+            }
         })
         .collect();
     assert!(syn_acks.len() >= 2, "{syn_acks:?}");
@@ -170,8 +195,14 @@ fn filter_dropping_the_first_syn_ack_makes_the_server_retransmit_it() {
     assert!(syn_acks[1].retransmission && syn_acks[1].delivered());
     let trace = sim.trace_between(client, server).expect("trace");
     let ladder = render_ladder(&trace, &LadderOptions::default());
-    assert!(ladder.contains("(lost) X <-- <SEQ=0><ACK=1><CTL=SYN,ACK>"), "{ladder}");
-    assert!(ladder.contains("<CTL=SYN,ACK> (retransmission)"), "{ladder}");
+    assert!(
+        ladder.contains("(lost) X <-- <SEQ=0><ACK=1><CTL=SYN,ACK>"),
+        "{ladder}"
+    );
+    assert!(
+        ladder.contains("<CTL=SYN,ACK> (retransmission)"),
+        "{ladder}"
+    );
 }
 
 #[test]
@@ -221,8 +252,10 @@ fn filter_delay_lets_later_segments_overtake() {
         Outcome::Delivered { at } => at,
         other => panic!("{other:?}"),
     };
-    assert!(data.len() >= 2);
-    assert!(arrival(data[0]) > arrival(data[data.len() - 1]), "no overtaking");
+    assert!(
+        data.windows(2).any(|w| arrival(w[0]) > arrival(w[1])),
+        "no overtaking"
+    );
 }
 
 #[test]
@@ -236,7 +269,8 @@ fn corrupted_datagrams_are_delivered_and_rejected_by_the_checksum() {
     .expect("run");
     assert!(!sim.packets().is_empty());
     for p in sim.packets() {
-        assert!(p.corrupted() && p.delivered(), "{p:?}");
+        let in_flight = matches!(p.outcome, Outcome::InFlight { .. });
+        assert!(p.corrupted() && (p.delivered() || in_flight), "{p:?}");
         let differing: u32 = p
             .bytes
             .iter()
@@ -251,13 +285,17 @@ fn corrupted_datagrams_are_delivered_and_rejected_by_the_checksum() {
         .filter(|e| matches!(e.kind, TraceKind::StateChange { .. }))
         .count();
     assert_eq!(server_changes, 0);
-    assert!(sim.retransmissions(client) >= 1, "the SYN should be retried");
+    assert!(
+        sim.retransmissions(client) >= 1,
+        "the SYN should be retried"
+    );
     // A clean link lets the retried handshake through.
     sim.link(client, server, LinkConfig::default());
     let report = run(&mut sim, &mut ex);
     assert!(report.success(), "{report:?}");
     let trace = sim.trace_between(client, server).expect("trace");
     let ladder = render_ladder(&trace, &LadderOptions::default());
+    println!("{ladder}");
     assert!(ladder.contains("(corrupted)"), "{ladder}");
 }
 
@@ -300,7 +338,12 @@ fn injected_old_duplicate_syn_is_answered_and_reset() {
     sim.run_until(Instant::from_millis(1000)).expect("run");
     let record = &sim.packets()[id];
     assert_eq!(record.from, None);
-    assert_eq!(record.outcome, Outcome::Delivered { at: Instant::from_millis(5) });
+    assert_eq!(
+        record.outcome,
+        Outcome::Delivered {
+            at: Instant::from_millis(5)
+        }
+    );
     // The server answers with a SYN-ACK; the client, which never sent that SYN, resets.
     let tuple = FourTuple {
         local: SocketAddr::new(CLIENT, 5555),
@@ -314,7 +357,11 @@ fn injected_old_duplicate_syn_is_answered_and_reset() {
             ..LadderOptions::default()
         },
     );
-    assert!(ladder.contains("(injected) ... <SEQ=90><CTL=SYN>"), "{ladder}");
+    println!("{ladder}");
+    assert!(
+        ladder.contains("(injected) ... <SEQ=90><CTL=SYN>"),
+        "{ladder}"
+    );
     assert!(ladder.contains("<ACK=91><CTL=SYN,ACK>"), "{ladder}");
     assert!(ladder.contains("<SEQ=91><CTL=RST>"), "{ladder}");
     let reversed = FourTuple {
@@ -364,7 +411,10 @@ fn slow_link_with_a_small_queue_drops_the_tail_and_tcp_recovers() {
                 }
         })
         .count();
-    assert!(queue_drops > 0, "an initial window of 10 segments overflows 6000 bytes");
+    assert!(
+        queue_drops > 0,
+        "an initial window of 10 segments overflows 6000 bytes"
+    );
 }
 
 #[test]
@@ -373,7 +423,10 @@ fn step_limit_stops_a_run() {
     sim.set_step_limit(3);
     let mut ex = exchange(&mut sim, client, server, 100);
     let result = ex.run(&mut sim, Instant::ZERO + LIMIT);
-    assert!(matches!(result, Err(SimError::StepLimit { steps: 3, .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(SimError::StepLimit { steps: 3, .. })),
+        "{result:?}"
+    );
 }
 
 #[test]

@@ -784,4 +784,90 @@ mod tests {
 "#,
         );
     }
+
+    fn rows(ladder: &str) -> Vec<Vec<String>> {
+        ladder
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn state_change_recorded_just_after_its_send_stays_on_the_send_line() {
+        let mut t = peers(State::Established, State::Established);
+        let fin = t.send(Side::A, ms(0), seg(100, 300, TcpFlags::FIN | ACK, 0));
+        t.transition(Side::A, ms(0), State::Established, State::FinWait1);
+        t.arrive(fin, ms(10));
+        t.transition(Side::B, ms(10), State::Established, State::CloseWait);
+        let r = rows(&render_ladder(&t, &absolute()));
+        assert_eq!(r[2], ["2.", "(Close)"]);
+        assert_eq!(
+            r[3],
+            [
+                "FIN-WAIT-1",
+                "-->",
+                "<SEQ=100><ACK=300><CTL=FIN,ACK>",
+                "-->",
+                "CLOSE-WAIT"
+            ]
+        );
+        assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn state_change_without_a_same_instant_event_gets_its_own_line() {
+        let mut t = peers(State::Closed, State::Listen);
+        t.transition(Side::A, ms(0), State::Closed, State::SynSent);
+        t.send(Side::A, ms(0), seg(100, 0, SYN, 0));
+        t.transition(Side::A, ms(180_000), State::SynSent, State::Closed);
+        let r = rows(&render_ladder(&t, &absolute()));
+        assert_eq!(
+            r[2],
+            [
+                "2.",
+                "SYN-SENT",
+                "-->",
+                "<SEQ=100><CTL=SYN>",
+                "-->",
+                "X",
+                "(lost)"
+            ]
+        );
+        assert_eq!(r[3], ["3.", "CLOSED"]);
+    }
+
+    #[test]
+    fn options_and_window_are_shown_when_asked() {
+        let mut t = peers(State::Closed, State::Listen);
+        let mut syn = seg(100, 0, SYN, 0);
+        syn.options.mss = Some(1460);
+        syn.options.window_scale = Some(7);
+        syn.options.sack_permitted = true;
+        let id = t.send(Side::A, ms(0), syn);
+        t.arrive(id, ms(10));
+        let options = LadderOptions {
+            window: true,
+            options: true,
+            ..LadderOptions::default()
+        };
+        let ladder = render_ladder(&t, &options);
+        assert!(
+            ladder.contains("<SEQ=0><CTL=SYN><WND=65535><MSS=1460><WS=7><SACKOK>"),
+            "{ladder}"
+        );
+    }
+
+    #[test]
+    fn empty_trace_shows_only_the_initial_states() {
+        let t = peers(State::Closed, State::Listen);
+        let r = rows(&render_ladder(&t, &LadderOptions::default()));
+        assert_eq!(
+            r,
+            vec![
+                vec!["TCP", "Peer", "A", "TCP", "Peer", "B"],
+                vec!["1.", "CLOSED", "LISTEN"]
+            ]
+        );
+    }
 }

@@ -232,8 +232,7 @@ impl Trace {
                 TimelineEvent::Transition(i) => self.transitions.get(*i),
                 _ => None,
             })
-            .filter(|t| t.side == side)
-            .last()
+            .rfind(|t| t.side == side)
             .map_or(self.peer(side).initial_state, |t| t.to)
     }
 

@@ -96,6 +96,7 @@ impl Connection {
             self.on_new_ack(ctx, seg.ack);
             self.set_state(ctx, State::Established);
             self.ack_now = true;
+            self.handshake_ack_due = true;
             if self.owner == Owner::App {
                 ctx.out.events.push_back(Event::Connected(self.id));
             }
@@ -118,16 +119,32 @@ impl Connection {
         seg: &Segment<'_>,
         can_establish: bool,
     ) {
-        if !self.check_sequence(ctx, seg) {
-            return;
-        }
-        if seg.flags.rst() {
-            self.check_rst(ctx, seg);
-            return;
-        }
-        if seg.flags.syn() {
-            self.check_syn(ctx);
-            return;
+        // Simultaneous open (§3.5 Figure 7, line 6): the peer's SYN-ACK repeats the SYN
+        // we already took (SEG.SEQ = IRS) and acknowledges ours. The first check calls
+        // it unacceptable (it lies below RCV.NXT) and, taking it for a retransmitted
+        // SYN, would answer with our SYN-ACK again: both ends then trade SYN-ACKs until
+        // R2. The RFC's text and its figure disagree here; like Linux
+        // (tcp_validate_incoming), let it through to the ACK check, which completes the
+        // handshake as the figure shows, with no further segment.
+        let simultaneous_syn_ack = self.state == State::SynReceived
+            && self.origin == Origin::Active
+            && seg.flags.syn()
+            && seg.flags.ack()
+            && !seg.flags.rst()
+            && seg.seq == self.irs
+            && seg.ack == self.iss.add(1);
+        if !simultaneous_syn_ack {
+            if !self.check_sequence(ctx, seg) {
+                return;
+            }
+            if seg.flags.rst() {
+                self.check_rst(ctx, seg);
+                return;
+            }
+            if seg.flags.syn() {
+                self.check_syn(ctx);
+                return;
+            }
         }
         if !self.check_ack(ctx, seg, can_establish) {
             return;
@@ -198,6 +215,12 @@ impl Connection {
                 Origin::Passive { .. } => self.return_to_listen(ctx),
                 Origin::Active => self.terminate(ctx, CloseReason::Refused),
             },
+            // TIME-WAIT: "enter the CLOSED state" (as Linux does without rfc1337), but
+            // both FINs were already exchanged and acknowledged, so the connection ended
+            // normally and that is what the application is told (MUST-12). A stray RST
+            // (e.g. the peer answering our last ACK's duplicate after it closed) must not
+            // turn a clean close into a reported reset.
+            State::TimeWait => self.terminate(ctx, CloseReason::Normal),
             _ => self.terminate(ctx, CloseReason::Reset),
         }
     }
@@ -338,7 +361,7 @@ impl Connection {
         }
         self.rtt.reset_backoff();
         self.retransmits = 0;
-        self.first_timeout_at = None;
+        self.r2_deadline = None;
         self.rto_at = if self.snd_max.gt(self.snd_una) {
             Some(ctx.now + self.rtt.rto())
         } else {

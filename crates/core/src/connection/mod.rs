@@ -104,8 +104,9 @@ pub(crate) struct Connection {
     pub(crate) time_wait_until: Option<Instant>,
     /// Consecutive timeouts of the same data (R1/R2 bookkeeping, §3.8.3).
     pub(crate) retransmits: u32,
-    /// When the oldest unacknowledged segment was first retransmitted by timeout.
-    pub(crate) first_timeout_at: Option<Instant>,
+    /// R2 (§3.8.3): when retransmitting the oldest unacknowledged segment must stop,
+    /// counted from its original transmission; set at its first timeout.
+    pub(crate) r2_deadline: Option<Instant>,
 
     // ACK policy (§3.8.6.3).
     pub(crate) ack_now: bool,
@@ -117,6 +118,11 @@ pub(crate) struct Connection {
     pub(crate) probe_due: bool,
     pub(crate) keepalive_due: bool,
     pub(crate) rst_due: bool,
+    /// A SYN-ACK has been sent: the next one is a retransmission.
+    pub(crate) syn_ack_sent: bool,
+    /// The ACK that completes an active open goes out on its own, before any data (as
+    /// Linux does, and as RFC 9293 Figure 6 draws it).
+    pub(crate) handshake_ack_due: bool,
 
     // Per-connection options the application may set.
     pub(crate) nodelay: bool,
@@ -184,13 +190,15 @@ impl Connection {
             keepalive_at: None,
             time_wait_until: None,
             retransmits: 0,
-            first_timeout_at: None,
+            r2_deadline: None,
             ack_now: false,
             bytes_unacked: 0,
             retransmit_first: false,
             probe_due: false,
             keepalive_due: false,
             rst_due: false,
+            syn_ack_sent: false,
+            handshake_ack_due: false,
             nodelay: config.nodelay,
             r2: config.r2_data,
             keepalive: config.keepalive,

@@ -35,7 +35,7 @@ impl Connection {
             State::SynReceived => {
                 (self.snd_nxt == self.iss || self.ack_now).then(|| self.emit_syn(ctx, true))
             }
-            State::TimeWait => self.ack_now.then(|| self.emit_ack(ctx, self.snd_nxt)),
+            State::TimeWait => self.ack_now.then(|| self.emit_ack(ctx, self.snd_max)),
             _ => self.poll_synchronized(ctx, payload),
         };
         if out.is_none() {
@@ -47,7 +47,16 @@ impl Connection {
     /// `<SEQ=ISS><CTL=SYN>` or `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, with our MSS
     /// (MUST-14); the window in a SYN is never scaled.
     fn emit_syn(&mut self, ctx: &mut Ctx<'_>, with_ack: bool) -> Outgoing {
-        let retransmission = self.snd_max.gt(self.iss);
+        // ISS has been sent before: by an earlier SYN or SYN-ACK.
+        let resent_iss = self.snd_max.gt(self.iss);
+        // The first SYN-ACK of a simultaneous open (§3.5 Figure 7) re-sends our SYN's
+        // number but is not a retransmission (nor is it for Linux); later ones are.
+        let retransmission = if with_ack {
+            self.syn_ack_sent
+        } else {
+            resent_iss
+        };
+        self.syn_ack_sent |= with_ack;
         let mut flags = TcpFlags::SYN;
         if with_ack {
             flags = flags | TcpFlags::ACK;
@@ -60,6 +69,9 @@ impl Connection {
         self.snd_nxt = self.iss.add(1);
         self.snd_max = self.snd_max.max(self.snd_nxt);
         self.note_sent(ctx.now, retransmission, true);
+        if resent_iss {
+            self.rtt_probe = None; // Karn: an ACK of ISS + 1 is ambiguous now
+        }
         Outgoing {
             repr,
             len: 0,
@@ -71,6 +83,12 @@ impl Connection {
         if self.rst_due {
             self.rst_due = false;
             return None;
+        }
+        if self.handshake_ack_due {
+            self.handshake_ack_due = false;
+            if self.ack_now {
+                return Some(self.emit_ack(ctx, self.snd_nxt));
+            }
         }
         if let Some(out) = self.next_data_segment(ctx, payload) {
             return Some(out);
@@ -87,7 +105,11 @@ impl Connection {
             return Some(self.emit_ack(ctx, self.snd_una.sub(1)));
         }
         if self.ack_now {
-            return Some(self.emit_ack(ctx, self.snd_nxt));
+            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the RFC's SND.NXT, the highest
+            // sequence number sent (`snd_max`): after a timeout our go-back pointer
+            // `snd_nxt` may sit below the peer's RCV.NXT, and an ACK carrying it would be
+            // unacceptable to the peer (§3.10.7.4, first check) and never processed.
+            return Some(self.emit_ack(ctx, self.snd_max));
         }
         None
     }
@@ -280,7 +302,9 @@ impl Connection {
             self.rtt_probe = Some((self.snd_nxt, now));
         }
         if occupies_seq && self.rto_at.is_none() && self.snd_max.gt(self.snd_una) {
-            self.rto_at = Some(now + self.rtt.rto());
+            // Never wait past R2: the last timeout lands exactly on it.
+            let at = now + self.rtt.rto();
+            self.rto_at = Some(self.r2_deadline.map_or(at, |d| at.min(d)));
         }
     }
 

@@ -64,14 +64,16 @@ impl Connection {
             return; // nothing outstanding
         }
         let now = ctx.now;
-        let first = *self.first_timeout_at.get_or_insert(now);
         let handshake = matches!(self.state, State::SynSent | State::SynReceived);
         let r2 = if handshake {
             ctx.config.r2_syn
         } else {
             self.r2
         };
-        if now.saturating_since(first) >= r2 {
+        // The timer was armed one (un-backed-off) RTO after the segment went out, so
+        // the segment has been outstanding since `now - rto` (as Linux's user timeout).
+        let deadline = *self.r2_deadline.get_or_insert(now - self.rtt.rto() + r2);
+        if now >= deadline {
             let reason = match (self.state, self.origin) {
                 (State::SynReceived, Origin::Passive { .. }) => CloseReason::Reset,
                 _ => CloseReason::TimedOut,
