@@ -1,0 +1,1 @@
+//! synack-io: the real-network backend (being written).
