@@ -10,10 +10,14 @@
 use clap::Args;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use synack::{Config, Instant, State};
 use synack_sim::{DropCause, Exchange, LinkConfig, Outcome, Report, Rng, Sim};
-use synack_trace::{render_ladder, LadderOptions, Side, Trace};
+use synack_trace::capture::Format;
+use synack_trace::{
+    render_ladder, render_svg_ladder, LadderOptions, Side, SvgLadderOptions, Trace,
+};
 
 const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 const SERVER_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
@@ -44,6 +48,15 @@ pub struct DemoArgs {
     /// Show sequence numbers as on the wire instead of relative to each side's ISN.
     #[arg(long)]
     pub absolute: bool,
+    /// Write every datagram of the run to a capture file: pcapng if OUT ends in
+    /// `.pcapng` (with arrival times, losses and the senders' RTT and cwnd in each
+    /// packet's comment), pcap otherwise. Read it with `synack ladder`, `synack plot`,
+    /// Wireshark or tshark.
+    #[arg(long, value_name = "OUT")]
+    pub pcap: Option<PathBuf>,
+    /// Also draw the ladder as SVG, with arrows slanted from send to arrival time.
+    #[arg(long, value_name = "OUT")]
+    pub svg: Option<PathBuf>,
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {
@@ -116,14 +129,39 @@ pub fn run(args: &DemoArgs) -> ExitCode {
             let options = LadderOptions {
                 relative: !args.absolute,
                 times: args.times,
+                colour: crate::term::Term::stdout().colour,
                 ..LadderOptions::default()
             };
             print!("{}", render_ladder(&shown, &options));
+            if let Some(path) = &args.svg {
+                let svg_options = SvgLadderOptions {
+                    text: LadderOptions {
+                        relative: !args.absolute,
+                        ..LadderOptions::default()
+                    },
+                    title: Some("synack demo"),
+                };
+                if let Err(e) = std::fs::write(path, render_svg_ladder(&shown, &svg_options)) {
+                    eprintln!("synack demo: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
         }
         None => println!("(no connection was traced)"),
     }
     println!();
     let ok = print_verdict(&sim, client, server, &report, trace.as_ref());
+    if let Some(path) = &args.pcap {
+        let about = format!(
+            "synack demo --seed {} --loss {} --bytes {} --latency-ms {} (virtual time)",
+            args.seed, args.loss, args.bytes, args.latency_ms
+        );
+        if let Err(e) = write_capture(&mut sim, path, &about) {
+            eprintln!("synack demo: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
@@ -215,4 +253,10 @@ fn print_verdict(
         println!("  result: FAILED (seed {})", sim.seed());
     }
     ok
+}
+
+/// Write the simulator's capture to `path` (pcapng or pcap by extension).
+pub fn write_capture(sim: &mut Sim, path: &std::path::Path, about: &str) -> std::io::Result<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    sim.write_capture(file, Format::for_path(path), about)
 }

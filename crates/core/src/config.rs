@@ -1,5 +1,6 @@
 //! Configuration as data: one [`Config`] per endpoint, with defaults close to Linux's.
 
+use crate::CongestionAlgorithm;
 use core::time::Duration;
 
 /// Everything tunable about an [`crate::Endpoint`]. Construct with `Config::default()` and
@@ -9,11 +10,35 @@ pub struct Config {
     /// The MTU of the link the endpoint sends on; the advertised MSS is derived from it
     /// (MTU − 40 for IPv4, MTU − 60 for IPv6; RFC 9293 §3.7.1). Default 1500.
     pub mtu: u16,
-    /// Send buffer per connection, bytes. Default 256 KiB.
+    /// Send buffer per connection to begin with, bytes: how much the application may
+    /// queue. It grows with the congestion window (to twice `cwnd`) up to
+    /// `send_buffer_max`. Default 256 KiB.
     pub send_buffer: usize,
-    /// Receive buffer per connection, bytes; the advertised window never exceeds it (and,
-    /// without window scaling, 65,535). Default 64 KiB.
+    /// The most the send buffer grows to. Default 16 MiB (Linux's `tcp_wmem` maximum
+    /// is 4 MiB; 16 MiB lets one connection fill 1 Gbit/s at 100 ms). Memory is only
+    /// used for data actually queued.
+    pub send_buffer_max: usize,
+    /// Receive buffer per connection to begin with, bytes; the advertised window never
+    /// exceeds the buffer (nor, without window scaling, 65,535). Default 64 KiB.
     pub recv_buffer: usize,
+    /// The most receive-buffer auto-tuning grows the buffer (and so the window) to, as
+    /// the measured bandwidth-delay product asks (twice what the application read in a
+    /// round trip, as Linux's dynamic right-sizing); it also sets
+    /// the window scale we offer. At most 65,535 × 2^14 is usable. Default 16 MiB
+    /// (Linux's `tcp_rmem` maximum is 6 MiB; 16 MiB covers 1 Gbit/s at 100 ms). Memory
+    /// is only used for data actually held.
+    pub recv_buffer_max: usize,
+    /// Offer and use the Window Scale option (RFC 7323 §2). Default true.
+    pub window_scaling: bool,
+    /// Offer and use the Timestamps option: RTT measurement on every ACK and PAWS
+    /// (RFC 7323 §3–§5). Default true.
+    pub timestamps: bool,
+    /// Offer and use selective acknowledgments (RFC 2018, with D-SACK, RFC 2883), which
+    /// also enables RFC 6675 loss recovery and RACK-TLP (RFC 8985). Default true.
+    pub sack: bool,
+    /// Congestion controller of new connections; [`crate::Endpoint::set_congestion_control`]
+    /// changes one connection's. Default CUBIC (RFC 9438), as on Linux.
+    pub congestion_control: CongestionAlgorithm,
     /// Maximum Segment Lifetime. TIME-WAIT lasts 2 × MSL (RFC 9293 §3.6.1, MUST-13).
     /// Default 30 s, so TIME-WAIT lasts 60 s, as on Linux (RFC 793 suggested 2 minutes).
     pub msl: Duration,
@@ -41,6 +66,16 @@ pub struct Config {
     pub nodelay: bool,
     /// Challenge ACKs (RFC 5961 §7) sent per second per endpoint at most. Default 1000.
     pub challenge_ack_limit: u32,
+    /// RFC 5961 §3 (blind reset attacks), which RFC 9293 §3.10.7.4 describes as an
+    /// optional mitigation: an in-window RST that is not exactly at RCV.NXT gets a
+    /// challenge ACK instead of resetting the connection. `false` restores RFC 793's rule
+    /// that any in-window RST resets (FreeBSD's `net.inet.tcp.insecure_rst=1`). Default true.
+    pub rst_challenge: bool,
+    /// RFC 5961 §4 (blind SYN attacks, RFC 9293 §3.10.7.4): a SYN in a synchronized state
+    /// gets a challenge ACK. `false` restores RFC 793: an in-window SYN resets the
+    /// connection with `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>` and an out-of-window one
+    /// is acknowledged (FreeBSD's `net.inet.tcp.insecure_syn=1`). Default true.
+    pub syn_challenge: bool,
     /// IPv4 TTL / IPv6 hop limit of emitted packets. Default 64.
     pub hop_limit: u8,
     /// Ephemeral ports for active opens (Linux: 32768..=60999).
@@ -78,7 +113,13 @@ impl Default for Config {
         Config {
             mtu: 1500,
             send_buffer: 256 * 1024,
+            send_buffer_max: 16 * 1024 * 1024,
             recv_buffer: 64 * 1024,
+            recv_buffer_max: 16 * 1024 * 1024,
+            window_scaling: true,
+            timestamps: true,
+            sack: true,
+            congestion_control: CongestionAlgorithm::Cubic,
             msl: Duration::from_secs(30),
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
@@ -90,6 +131,8 @@ impl Default for Config {
             keepalive: None,
             nodelay: false,
             challenge_ack_limit: 1000,
+            rst_challenge: true,
+            syn_challenge: true,
             hop_limit: 64,
             ephemeral_ports: 32768..=60999,
             max_syn_backlog: 1024,

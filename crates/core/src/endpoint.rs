@@ -245,7 +245,12 @@ impl Endpoint {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<ConnId, Error> {
-        if remote.port() == 0 || remote.ip().is_unspecified() || local.is_ipv4() != remote.is_ipv4()
+        // MUST-46 (§3.9.1.1): an OPEN to a broadcast or multicast address is an error.
+        if remote.port() == 0
+            || remote.ip().is_unspecified()
+            || remote.ip().is_multicast()
+            || is_limited_broadcast(remote.ip())
+            || local.is_ipv4() != remote.is_ipv4()
         {
             return Err(Error::InvalidInput);
         }
@@ -266,6 +271,7 @@ impl Endpoint {
             return Err(Error::AddrInUse);
         }
         let iss = self.isn.isn(now, local, remote);
+        let ts_offset = self.ts_offset(tuple);
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
         let mut ctx = Ctx {
@@ -273,7 +279,7 @@ impl Endpoint {
             config: &self.config,
             out: &mut self.out,
         };
-        let conn = Connection::connect(&mut ctx, id, tuple, iss);
+        let conn = Connection::connect(&mut ctx, id, tuple, iss, ts_offset);
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, (index, generation));
         self.by_tuple.insert(tuple, index);
@@ -459,6 +465,44 @@ impl Endpoint {
             .map_or(0, |c| c.send_buf.free())
     }
 
+    /// The random offset of a connection's timestamp clock (RFC 7323 §7.1): a keyed
+    /// hash of the 4-tuple, so timestamps reveal no uptime and increase across
+    /// incarnations of the same 4-tuple.
+    fn ts_offset(&self, tuple: FourTuple) -> u32 {
+        let mut bytes = [0u8; 36];
+        let mut put = |at: usize, addr: SocketAddr| -> usize {
+            let ip = match addr.ip() {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+                IpAddr::V6(v6) => v6.octets(),
+            };
+            bytes[at..at + 16].copy_from_slice(&ip);
+            bytes[at + 16..at + 18].copy_from_slice(&addr.port().to_be_bytes());
+            at + 18
+        };
+        let at = put(0, tuple.local);
+        put(at, tuple.remote);
+        self.isn.keyed_hash(3, &bytes) as u32
+    }
+
+    /// A `TCP_INFO`-like snapshot of the connection: state, RTT estimates, windows,
+    /// negotiated options and counters. `None` for a stale handle.
+    pub fn stats(&self, conn: ConnId) -> Option<crate::ConnStats> {
+        self.conns
+            .get(conn.index, conn.generation)
+            .map(|c| c.stats())
+    }
+
+    /// Choose this connection's congestion controller (the default comes from
+    /// [`Config::congestion_control`]); the window carries over.
+    pub fn set_congestion_control(
+        &mut self,
+        conn: ConnId,
+        algorithm: crate::CongestionAlgorithm,
+    ) -> Result<(), Error> {
+        self.app_conn(conn)?.set_congestion_control(algorithm);
+        Ok(())
+    }
+
     /// Segments this connection has retransmitted.
     pub fn retransmissions(&self, conn: ConnId) -> u64 {
         self.conns
@@ -481,7 +525,14 @@ impl Endpoint {
         if !self.addrs.is_empty() && !self.addrs.contains(&pkt.dst) {
             return;
         }
-        if pkt.src.is_unspecified() || pkt.src.is_multicast() || pkt.dst.is_multicast() {
+        // MUST-57, MUST-63 (§3.9.2.3): nothing from an invalid source address, nothing
+        // to a broadcast or multicast one.
+        if pkt.src.is_unspecified()
+            || pkt.src.is_multicast()
+            || is_limited_broadcast(pkt.src)
+            || pkt.dst.is_multicast()
+            || is_limited_broadcast(pkt.dst)
+        {
             return;
         }
         let tuple = FourTuple {
@@ -621,6 +672,7 @@ impl Endpoint {
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
         let iss = self.isn.isn(now, tuple.local, tuple.remote);
+        let ts_offset = self.ts_offset(tuple);
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
         let mut ctx = Ctx {
@@ -628,7 +680,8 @@ impl Endpoint {
             config: &self.config,
             out: &mut self.out,
         };
-        let mut conn = Connection::accept_syn(&mut ctx, id, tuple, iss, (lindex, lgen), seg);
+        let mut conn =
+            Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
         conn.listener_queue = ListenerQueue::Syn;
         self.conns.insert(conn);
         self.by_tuple.insert(tuple, index);
@@ -758,6 +811,18 @@ impl Endpoint {
                 rcv_nxt: c.rcv_nxt,
                 expires: c.time_wait_until.unwrap_or(now + 2 * self.config.msl),
                 timer_entry: None,
+                // The window last offered, as the header carried it (RFC 9293 §3.8.6:
+                // the right edge must not move left in the record's ACKs).
+                window: {
+                    let offered = c.rcv_adv.since(c.rcv_nxt);
+                    let field = if c.wscale_ok {
+                        offered >> c.rcv_wscale
+                    } else {
+                        offered
+                    };
+                    field.min(u32::from(u16::MAX)) as u16
+                },
+                ts: c.ts_ok.then_some((c.ts.offset, c.ts.recent)),
             };
             let ack_owed = c.ack_now;
             let tuple = c.tuple;
@@ -769,7 +834,7 @@ impl Endpoint {
                 c.close_reason = Some(CloseReason::Normal);
             }
             if ack_owed {
-                tw.ack(&mut self.out);
+                tw.ack(now, &mut self.out);
             }
             let (twi, _) = self.time_waits.insert(tw);
             self.tw_by_tuple.insert(tuple, twi);
@@ -951,4 +1016,11 @@ impl Endpoint {
     pub fn time_wait_count(&self) -> usize {
         self.time_waits.len()
     }
+}
+
+/// 255.255.255.255, the IPv4 limited broadcast address (RFC 919). Directed broadcasts
+/// depend on subnet masks the endpoint does not know; they are not our addresses
+/// either, and `add_address` filters them out.
+fn is_limited_broadcast(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
 }

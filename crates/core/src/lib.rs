@@ -28,12 +28,21 @@
 //!   connections it concerns.
 //! - `connection`: the TCB (§3.3.1). `input` processes arriving segments in the RFC's
 //!   order (§3.10.7: sequence number, RST, SYN, ACK, text, FIN); `output` decides what
-//!   to send (windows, Nagle, SWS avoidance, delayed ACKs, probes); `timers` runs the
-//!   retransmission (RFC 6298), persist, delayed-ACK, keep-alive and TIME-WAIT timers.
+//!   to send (windows, Nagle, SWS avoidance, delayed ACKs, probes, NextSeg); `timers`
+//!   runs the retransmission (RFC 6298), loss-detection, persist, delayed-ACK,
+//!   keep-alive and TIME-WAIT timers; `recovery` ties loss recovery together.
+//! - Fast, robust transfer, one module per concern: `window` (RFC 7323 window scaling,
+//!   receive- and send-buffer auto-tuning), `timestamps` (RFC 7323 RTTM and PAWS),
+//!   `sack` (the receiver's SACK and D-SACK blocks, RFC 2018, RFC 2883), `scoreboard`
+//!   (the sender's per-segment record: RFC 6675 pipe, IsLost, NextSeg), `rack`
+//!   (RACK-TLP, RFC 8985), `prr` (Proportional Rate Reduction, RFC 9937), `congestion`
+//!   (a small trait with one file per controller: NewReno, RFC 5681/6582, and CUBIC,
+//!   RFC 9438, the default; see [`CongestionAlgorithm`]), `stats` ([`ConnStats`]).
+//!   All of it is negotiated with the peer and on by default; [`Config`] switches each
+//!   option off.
 //! - [`seq`] sequence-number arithmetic, [`send_buffer`], [`reassembly`] (the receive
-//!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), `congestion` (RFC 5681 with
-//!   RFC 6582 NewReno), [`isn`] (RFC 9293 §3.4.1 ISNs and RFC 6056 ephemeral ports),
-//!   [`timer`] (the lazy-deletion timer heap).
+//!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), [`isn`] (RFC 9293 §3.4.1
+//!   ISNs and RFC 6056 ephemeral ports), [`timer`] (the lazy-deletion timer heap).
 //!
 //! ## Example
 //!
@@ -60,21 +69,30 @@ pub mod error;
 pub mod isn;
 mod listener;
 mod outbox;
+mod prr;
+mod rack;
 pub mod reassembly;
 pub mod rtt;
+mod sack;
+mod scoreboard;
 pub mod send_buffer;
 pub mod seq;
 mod slab;
 pub mod state;
+mod stats;
 pub mod time;
 mod time_wait;
 pub mod timer;
+mod timestamps;
 pub mod trace;
+mod window;
 
 pub use config::{Config, Keepalive};
+pub use congestion::CongestionAlgorithm;
 pub use endpoint::{CloseReason, ConnId, Endpoint, Event, ListenerId};
 pub use error::Error;
 pub use seq::SeqNum;
 pub use state::State;
+pub use stats::ConnStats;
 pub use time::Instant;
-pub use trace::{DropReason, FourTuple, SegmentSummary, TraceEvent, TraceKind};
+pub use trace::{DropReason, FourTuple, Metrics, SegmentSummary, TraceEvent, TraceKind};

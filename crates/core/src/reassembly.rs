@@ -62,6 +62,15 @@ impl ReceiveBuffer {
         self.capacity
     }
 
+    /// Let the buffer hold up to `capacity` bytes from now on (receive-buffer
+    /// auto-tuning). It only grows: a smaller value is ignored, since the window
+    /// already offered must stay valid (RFC 9293 §3.8.6). Allocates nothing.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        if capacity > self.capacity {
+            self.capacity = capacity;
+        }
+    }
+
     /// Contiguous in-order bytes waiting for the application.
     pub fn readable(&self) -> usize {
         self.readable

@@ -46,6 +46,14 @@ impl SendBuffer {
         self.capacity
     }
 
+    /// Let the buffer hold up to `capacity` bytes from now on (send-buffer auto-tuning).
+    /// It only grows; a smaller value is ignored. Allocates nothing.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        if capacity > self.capacity {
+            self.capacity = capacity;
+        }
+    }
+
     /// Bytes held, counted from SND.UNA: sent-but-unacknowledged plus not-yet-sent.
     pub fn len(&self) -> usize {
         self.len

@@ -5,7 +5,7 @@
 
 use crate::outbox::Outbox;
 use crate::{Config, FourTuple, Instant, SeqNum};
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// A connection in TIME-WAIT with no buffers.
 #[derive(Debug, Clone)]
@@ -18,6 +18,12 @@ pub(crate) struct TimeWait {
     pub expires: Instant,
     /// Earliest entry this record has in the endpoint's timer queue.
     pub timer_entry: Option<Instant>,
+    /// The window field of the connection's last ACK: repeated, so that the right edge
+    /// offered never moves left (RFC 9293 §3.8.6, SHLD-14).
+    pub window: u16,
+    /// With timestamps negotiated, our clock offset and TS.Recent: every non-RST
+    /// segment carries the option (RFC 7323 §3.2).
+    pub ts: Option<(u32, u32)>,
 }
 
 /// What the endpoint should do with the record after a segment.
@@ -56,7 +62,7 @@ impl TimeWait {
                 return TimeWaitAction::Reopen;
             }
             if out.challenge.allow(now, config.challenge_ack_limit) {
-                self.ack(out);
+                self.ack(now, out);
             }
             return TimeWaitAction::Keep;
         }
@@ -64,27 +70,35 @@ impl TimeWait {
             // The peer's FIN again: our last ACK was lost. ACK it and restart the
             // 2 MSL timeout (§3.10.7.4, eighth step).
             self.expires = now + 2 * config.msl;
-            self.ack(out);
+            self.ack(now, out);
             return TimeWaitAction::Keep;
         }
         if seq != self.rcv_nxt || payload_len > 0 {
             // Not acceptable with a zero window: ACK (old duplicates die here).
-            self.ack(out);
+            self.ack(now, out);
         }
         TimeWaitAction::Keep
     }
 
-    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
-    pub(crate) fn ack(&self, out: &mut Outbox) {
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, with the last window offered and, if
+    /// negotiated, timestamps.
+    pub(crate) fn ack(&self, now: Instant, out: &mut Outbox) {
+        let options = TcpOptions {
+            timestamps: self.ts.map(|(offset, recent)| Timestamps {
+                tsval: crate::timestamps::clock_ms(now).wrapping_add(offset),
+                tsecr: recent,
+            }),
+            ..TcpOptions::default()
+        };
         let repr = TcpRepr {
             src_port: self.tuple.local.port(),
             dst_port: self.tuple.remote.port(),
             seq: self.snd_nxt.raw(),
             ack: self.rcv_nxt.raw(),
             flags: TcpFlags::ACK,
-            window: 0,
+            window: self.window,
             urgent: 0,
-            options: TcpOptions::default(),
+            options,
         };
         out.reply(self.tuple, repr);
     }

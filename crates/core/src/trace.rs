@@ -65,6 +65,55 @@ pub enum TraceKind {
         seg: Option<SegmentSummary>,
         reason: DropReason,
     },
+    /// The sender's view after an ACK advanced SND.UNA: the numbers that time-sequence,
+    /// RTT and cwnd plots are drawn from (`synack plot`).
+    Metrics(Metrics),
+}
+
+/// A connection's send-side numbers at one instant (see [`TraceKind::Metrics`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metrics {
+    /// The round-trip time measured by this ACK, if it completed a timing (RFC 6298,
+    /// Karn's rule applies: never from a retransmitted segment).
+    pub rtt_sample: Option<core::time::Duration>,
+    /// SRTT, once there is a measurement.
+    pub srtt: Option<core::time::Duration>,
+    /// The retransmission timeout now (with any backoff).
+    pub rto: core::time::Duration,
+    /// Congestion window, bytes.
+    pub cwnd: u32,
+    /// Slow-start threshold, bytes (`u32::MAX` until the first loss).
+    pub ssthresh: u32,
+    /// The peer's advertised window, bytes.
+    pub snd_wnd: u32,
+    /// Bytes sent and not yet acknowledged.
+    pub flight: u32,
+}
+
+impl crate::connection::Connection {
+    /// Trace [`TraceKind::Metrics`] after an ACK that advanced SND.UNA; `rtt_sample` is
+    /// the round-trip time that ACK measured, if any.
+    pub(crate) fn trace_metrics(
+        &self,
+        ctx: &mut crate::outbox::Ctx<'_>,
+        rtt_sample: Option<core::time::Duration>,
+    ) {
+        use crate::congestion::CongestionControl;
+        if ctx.out.trace.is_none() {
+            return;
+        }
+        let metrics = Metrics {
+            rtt_sample,
+            srtt: self.rtt.srtt(),
+            rto: self.rtt.rto(),
+            cwnd: self.cc.cwnd(),
+            ssthresh: self.cc.ssthresh(),
+            snd_wnd: self.snd_wnd,
+            flight: self.flight(),
+        };
+        ctx.out
+            .trace(ctx.now, self.tuple, TraceKind::Metrics(metrics));
+    }
 }
 
 /// Why an arriving segment was discarded.

@@ -16,11 +16,15 @@
 //! - stretches of normal traffic between `A` and `B`.
 //!
 //! After every step, what must hold holds: every datagram `poll_transmit` writes parses
-//! with `synack_wire::parse_packet`, comes from one of the endpoint's addresses and never
-//! carries an MSS option outside a SYN (MUST-65); a RST never answers a RST; a drain of
-//! `poll_transmit` ends; after `handle_timeout(now)` no timer is left due at or before
-//! `now` (so a driver that sleeps until `poll_timeout` cannot spin); the event queue
-//! drains.
+//! with `synack_wire::parse_packet`, fits the MTU (MUST-16), comes from one of the
+//! endpoint's addresses, never carries an MSS option outside a SYN (MUST-65) and, unless
+//! a SYN or RST, carries an ACK; a RST never answers a RST; a drain of `poll_transmit`
+//! ends; after `handle_timeout(now)` no timer is left due at or before `now` (so a driver
+//! that sleeps until `poll_timeout` cannot spin, nor `handle_timeout` itself); the event
+//! queue drains.
+//!
+//! `PROPTEST_CASES=N` runs more cases; `SYNACK_CASE_LOG=path` writes each case to `path`
+//! before running it, so a case that hangs can be found.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
@@ -75,7 +79,14 @@ fn check_output(bytes: &[u8], own: &[IpAddr], input_was_rst: bool, who: &str) ->
     let t = pkt.tcp;
     if !t.flags.syn() {
         // MUST-65: the MSS option only on SYNs.
-        assert!(t.options.mss.is_none(), "{who}: MSS option on a non-SYN: {t:?}");
+        assert!(
+            t.options.mss.is_none(),
+            "{who}: MSS option on a non-SYN: {t:?}"
+        );
+    }
+    if !t.flags.syn() && !t.flags.rst() {
+        // §3.10.7: once a SYN has been seen every segment carries an acknowledgment.
+        assert!(t.flags.ack(), "{who}: a segment without ACK: {t:?}");
     }
     if input_was_rst {
         // §3.10.7: a RST is never answered with a RST.
@@ -104,13 +115,17 @@ impl World {
             recent_from_a: Vec::new(),
             last_input_was_rst: false,
         };
-        let l4 = w.b.listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), 8).unwrap();
+        let l4 =
+            w.b.listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), 8)
+                .unwrap();
         let l6 = w.b.listen(SocketAddr::new(B6, 80), 8).unwrap();
         w.listeners.extend([l4, l6]);
         // Three connections over IPv4, one over IPv6, with a little data each way.
         for server in [B4, B4, B4, B6] {
             let local = SocketAddr::new(if server.is_ipv4() { A4 } else { A6 }, 0);
-            let c = w.a.connect(w.now, local, SocketAddr::new(server, 80)).unwrap();
+            let c =
+                w.a.connect(w.now, local, SocketAddr::new(server, 80))
+                    .unwrap();
             w.handles.push(c);
             let t = w.a.tuple(c).unwrap();
             w.tuples.push((t.local, t.remote));
@@ -131,12 +146,16 @@ impl World {
 
     /// Take everything both endpoints want to send, checking B's (and A's) output.
     fn drain(&mut self) {
-        let mut buf = vec![0u8; 1500];
+        // Room for more than an MTU, to see whether a datagram ever exceeds it.
+        let mut buf = vec![0u8; 65_536];
         let mut n = 0;
         while let Some(len) = self.b.poll_transmit(self.now, &mut buf) {
             n += 1;
             assert!(n < MAX_DRAIN, "B's poll_transmit does not stop");
-            assert!(len <= buf.len());
+            assert!(
+                len <= 1500,
+                "B sent a {len}-byte datagram, over its 1500-byte MTU"
+            );
             let bytes = buf[..len].to_vec();
             let t = check_output(&bytes, &[B4, B6], self.last_input_was_rst, "B");
             if let Ok(p) = synack_wire::parse_packet(&bytes) {
@@ -145,7 +164,13 @@ impl World {
                     SocketAddr::new(p.src, t.src_port),
                 );
                 if !t.flags.rst() {
-                    self.seen.insert(key, Seen { seq: t.seq, ack: t.ack });
+                    self.seen.insert(
+                        key,
+                        Seen {
+                            seq: t.seq,
+                            ack: t.ack,
+                        },
+                    );
                 }
             }
             self.wire.push((self.now + DELAY, false, bytes));
@@ -173,7 +198,7 @@ impl World {
     }
 
     /// Hand one datagram to B (as if from the network) and drain.
-    fn to_b(&mut self, bytes: &[u8]) {
+    fn deliver_to_b(&mut self, bytes: &[u8]) {
         self.last_input_was_rst = synack_wire::parse_packet(bytes).is_ok_and(|p| p.tcp.flags.rst());
         self.b.handle(self.now, bytes);
         self.drain();
@@ -217,7 +242,7 @@ impl World {
             self.wire = rest;
             for (_, to_b, bytes) in due {
                 if to_b {
-                    self.to_b(&bytes);
+                    self.deliver_to_b(&bytes);
                 } else {
                     self.a.handle(now, &bytes);
                 }
@@ -351,7 +376,14 @@ fn segment() -> impl Strategy<Value = Seg> {
     let raw = proptest::option::weighted(
         0.15,
         proptest::collection::vec(
-            prop_oneof![Just(0u8), Just(1u8), Just(2u8), Just(3u8), Just(8u8), any::<u8>()],
+            prop_oneof![
+                Just(0u8),
+                Just(1u8),
+                Just(2u8),
+                Just(3u8),
+                Just(8u8),
+                any::<u8>()
+            ],
             0..40,
         ),
     );
@@ -534,7 +566,7 @@ impl World {
                 None => return,
             }
         }
-        self.to_b(&dgram);
+        self.deliver_to_b(&dgram);
     }
 
     fn app(&mut self, a: &App) {
@@ -577,10 +609,11 @@ impl World {
             }
             App::Connect(v6, port) => {
                 let (local, remote) = if v6 { (B6, A6) } else { (B4, A4) };
-                if let Ok(c) =
-                    self.b
-                        .connect(now, SocketAddr::new(local, 0), SocketAddr::new(remote, port))
-                {
+                if let Ok(c) = self.b.connect(
+                    now,
+                    SocketAddr::new(local, 0),
+                    SocketAddr::new(remote, port),
+                ) {
                     self.handles.push(c);
                 }
             }
@@ -609,10 +642,10 @@ impl World {
                 let _ = self.b.unlisten(now, l);
             }
             App::Listen(port, backlog) => {
-                if let Ok(l) = self
-                    .b
-                    .listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog)
-                {
+                if let Ok(l) = self.b.listen(
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+                    backlog,
+                ) {
                     self.listeners.push(l);
                 }
             }
@@ -632,7 +665,7 @@ impl World {
 
     fn apply(&mut self, op: &Op) {
         match op {
-            Op::Raw(bytes) => self.to_b(bytes),
+            Op::Raw(bytes) => self.deliver_to_b(bytes),
             Op::Mutate(t, i, v) => {
                 if self.recent_from_a.is_empty() {
                     return;
@@ -640,7 +673,7 @@ impl World {
                 let mut d = self.recent_from_a[t % self.recent_from_a.len()].clone();
                 let i = i % d.len();
                 d[i] = *v;
-                self.to_b(&d);
+                self.deliver_to_b(&d);
             }
             Op::Segment(s) => self.segment(s),
             Op::Time(ms) => self.advance(self.now + Duration::from_millis(*ms)),
@@ -661,6 +694,9 @@ proptest! {
     fn no_input_or_call_sequence_makes_the_endpoint_panic(
         ops in proptest::collection::vec(op(), 1..200)
     ) {
+        if let Some(path) = std::env::var_os("SYNACK_CASE_LOG") {
+            let _ = std::fs::write(path, format!("{ops:#?}"));
+        }
         let mut w = World::new();
         for op in &ops {
             w.apply(op);
@@ -687,8 +723,33 @@ proptest! {
 fn setup_opens_the_connections_the_fuzzer_aims_at() {
     let w = World::new();
     assert_eq!(w.tuples.len(), 4);
-    assert_eq!(w.b.connection_count(), 4, "B has the four accepted connections");
+    assert_eq!(
+        w.b.connection_count(),
+        4,
+        "B has the four accepted connections"
+    );
     for (a, b) in &w.tuples {
         assert!(w.seen.contains_key(&(*a, *b)), "B has sent on {a} -> {b}");
     }
+}
+
+/// Regression: keep-alive parameters of zero (idle, interval) made the keep-alive timer
+/// re-arm itself at `now` for ever inside `handle_timeout` while data was in flight.
+#[test]
+fn zero_keepalive_parameters_cannot_spin_handle_timeout() {
+    let mut w = World::new();
+    let h = w.handles[w.handles.len() - 1]; // one of B's accepted connections
+    let now = w.now;
+    w.b.send(now, h, &[1; 3000]).unwrap();
+    w.drain(); // in flight, not yet acknowledged
+    let zero = Keepalive {
+        idle: Duration::ZERO,
+        interval: Duration::ZERO,
+        probes: 0,
+    };
+    let _ = w.b.set_keepalive(now, h, Some(zero));
+    w.advance(now + Duration::from_millis(1));
+    w.advance(now + Duration::from_millis(2));
+    w.exchange(100);
+    w.advance(w.now + Duration::from_secs(10));
 }

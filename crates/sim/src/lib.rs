@@ -29,7 +29,10 @@
 //! was delivered or dropped and why, whether it is a network duplicate, which bit was
 //! corrupted, its bytes). Every endpoint trace event is kept as a [`HostEvent`] tagged
 //! with its host. [`Sim::trace_between`] turns both into the shared
-//! [`synack_trace::Trace`] model, ready for [`synack_trace::render_ladder`].
+//! [`synack_trace::Trace`] model, ready for [`synack_trace::render_ladder`];
+//! [`Sim::trace_with_metrics`] adds the senders' RTT and cwnd samples, and
+//! [`Sim::write_capture`] writes every datagram to a pcap or pcapng file (with arrival
+//! times, losses and metrics in pcapng packet comments).
 //!
 //! # Scenarios
 //!
@@ -82,6 +85,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod capture;
 mod convert;
 pub mod exchange;
 mod filter;

@@ -120,7 +120,8 @@ pub enum DropCause {
 
 /// One copy of a datagram on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Transit {
+pub struct Transit {
+    /// When this copy reaches the far end of the link.
     pub arrives_at: Instant,
     /// The bit (counted from the first byte's most significant bit) that was flipped.
     pub corrupt_bit: Option<usize>,
@@ -128,15 +129,17 @@ pub(crate) struct Transit {
 
 /// What the link did with one datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Carried {
+pub struct Carried {
+    /// The datagram itself: on its way, or dropped and why.
     pub original: Result<Transit, DropCause>,
     /// A second copy, if the link duplicated the datagram.
     pub duplicate: Option<Transit>,
 }
 
-/// One direction of a link, with its state.
+/// One direction of a link, with its state. The simulator drives it on its virtual
+/// clock; `synack-io` drives it on the wall clock between a TUN device and the stack.
 #[derive(Debug)]
-pub(crate) struct Link {
+pub struct Link {
     config: LinkConfig,
     rng: Rng,
     busy_until: Instant,
@@ -148,6 +151,7 @@ pub(crate) struct Link {
 }
 
 impl Link {
+    /// A link that behaves as `config` says, drawing its randomness from `rng`.
     pub fn new(config: LinkConfig, rng: Rng) -> Link {
         Link {
             config,
@@ -159,10 +163,12 @@ impl Link {
         }
     }
 
+    /// How this link behaves.
     pub fn config(&self) -> &LinkConfig {
         &self.config
     }
 
+    /// Change how this link behaves from now on (its queue and random stream carry on).
     pub fn set_config(&mut self, config: LinkConfig) {
         self.config = config;
     }
@@ -179,7 +185,9 @@ impl Link {
         }
     }
 
-    /// Offer `datagram` at `now`, with `extra` delay requested by a filter.
+    /// Offer `datagram` at `now`, with `extra` delay requested by a filter. The datagram
+    /// itself is not kept: the caller delivers it (with [`flip_bit`] applied for a
+    /// corrupted copy) at the times the answer gives.
     pub fn carry(&mut self, now: Instant, datagram: &[u8], extra: Duration) -> Carried {
         let len = datagram.len();
         while let Some(&(done, bytes)) = self.backlog.front() {
@@ -262,7 +270,7 @@ pub(crate) fn pick_protected_bit(datagram: &[u8], rng: &mut Rng) -> Option<usize
 }
 
 /// `datagram` with bit `bit` flipped (bit 0 is the most significant bit of byte 0).
-pub(crate) fn flip_bit(datagram: &mut [u8], bit: usize) {
+pub fn flip_bit(datagram: &mut [u8], bit: usize) {
     if let Some(byte) = datagram.get_mut(bit / 8) {
         *byte ^= 0x80 >> (bit % 8);
     }

@@ -2,8 +2,9 @@
 //!
 //! Each seed derives a whole scenario: link impairments per direction (loss 0–20 %,
 //! duplication, reordering, single-bit corruption that the checksums must catch, latency,
-//! sometimes a rate), the address family and MTU, how many bytes each side sends (0 to a
-//! few hundred KB), how the applications write and read (chunk sizes, how often they look),
+//! sometimes a rate), the address family, MTU, buffer sizes and Nagle setting, how many
+//! bytes each side sends (0 to a few hundred KB), how the applications write and read
+//! (chunk sizes, how promptly they look),
 //! and in which order the two sides half-close (client first, server first, or both in the
 //! same instant). The applications send random data, read everything, shut down at a
 //! random point after their data is queued, then close once they have read end of stream.
@@ -18,8 +19,10 @@
 //! SYNACK_SEED=1234 cargo test -p synack-sim --release --test randomized -- --nocapture
 //! ```
 //!
-//! The default test covers 1,000 seeds; `many_seeds_transfer_exactly` (ignored) covers
-//! 5,000, or `SYNACK_SEEDS` of them.
+//! (add `SYNACK_DUMP=1` to print every datagram of a failing run).
+//!
+//! The default test covers 4,000 seeds; `many_seeds_transfer_exactly` (ignored) covers
+//! 50,000 more, or `SYNACK_SEEDS` of them.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
@@ -28,9 +31,9 @@ use synack::{CloseReason, Config, ConnId, Error, Event, Instant, ListenerId};
 use synack_sim::{HostId, LinkConfig, Rng, Sim};
 
 /// Seeds in the default test.
-const DEFAULT_SEEDS: u64 = 1_000;
+const DEFAULT_SEEDS: u64 = 4_000;
 /// Seeds in the long (ignored) test.
-const LONG_SEEDS: u64 = 5_000;
+const LONG_SEEDS: u64 = 50_000;
 /// Virtual time a run may take before it counts as stuck.
 const DEADLINE: Duration = Duration::from_secs(4 * 3600);
 
@@ -59,8 +62,11 @@ struct Scenario {
     links: [LinkConfig; 2],
     sizes: [usize; 2],
     order: CloseOrder,
-    /// Per side: chance that the application looks at its connection at a given step.
+    /// Per side: chance that the application looks at its connection when something
+    /// happens on the network.
     activity: [f64; 2],
+    /// Per side: when it does not look at once, it looks within this long ("thinks").
+    think: [Duration; 2],
     /// Per side: most bytes read / written per call.
     read_chunk: [usize; 2],
     write_chunk: [usize; 2],
@@ -143,15 +149,23 @@ impl Scenario {
                 } else {
                     range_u64(rng, 512, 64 * 1024) as usize
                 },
-                if rng.chance(0.6) {
-                    256 * 1024
-                } else {
-                    range_u64(rng, 1, 64 * 1024) as usize
+                match rng.below(10) {
+                    0..=5 => 256 * 1024,
+                    6..=8 => range_u64(rng, 2048, 64 * 1024) as usize,
+                    // Tiny: one segment per round trip (the data is capped below).
+                    _ => range_u64(rng, 1, 512) as usize,
                 },
+                [0, 1, 20, 200, 2_000][rng.below(5) as usize],
             )
         };
         let c = side(&mut rng);
         let s = side(&mut rng);
+        // A send buffer of a few bytes moves that much per round trip: keep such runs
+        // to a few thousand round trips.
+        let mut sizes = sizes;
+        for (size, send_buffer) in sizes.iter_mut().zip([c.7, s.7]) {
+            *size = (*size).min(send_buffer * 2000);
+        }
         Scenario {
             seed,
             ipv6,
@@ -163,6 +177,7 @@ impl Scenario {
             sizes,
             order,
             activity: [c.1, s.1],
+            think: [Duration::from_millis(c.8), Duration::from_millis(s.8)],
             read_chunk: [c.2, s.2],
             write_chunk: [c.3, s.3],
             shutdown_after: [c.4, s.4],
@@ -279,12 +294,15 @@ struct Run {
     rng: Rng,
     listener: ListenerId,
     apps: [App; 2],
+    /// When each application will look at its connection, having put it off.
+    wake: [Option<Instant>; 2],
 }
 
 impl Run {
-    /// Play both applications once. With `force`, each looks at its connection whatever
-    /// its activity draw says (used when the network has gone idle).
-    fn drive(&mut self, sim: &mut Sim, force: bool) {
+    /// Play both applications once. Each looks at its connection now with its activity
+    /// probability, or when its wake-up time has come; one that does not look now wakes
+    /// up within its think time (so an application never sleeps forever on pending work).
+    fn drive(&mut self, sim: &mut Sim) {
         // Application events.
         for app in &mut self.apps {
             while let Some(ev) = sim.endpoint_mut(app.host).poll_event() {
@@ -298,15 +316,21 @@ impl Run {
                 self.apps[1].connected = true;
             }
         }
-        let active = [
-            force || self.rng.chance(self.sc.activity[0]),
-            force || self.rng.chance(self.sc.activity[1]),
-        ];
-        for i in 0..2 {
-            if active[i] && self.apps[i].errors.is_empty() {
-                let (r, w) = (self.sc.read_chunk[i], self.sc.write_chunk[i]);
-                self.apps[i].write(sim, w);
-                self.apps[i].read(sim, r);
+        let now = sim.now();
+        let mut active = [false; 2];
+        for (i, act) in active.iter_mut().enumerate() {
+            *act = self.wake[i].is_some_and(|w| w <= now) || self.rng.chance(self.sc.activity[i]);
+            if *act {
+                self.wake[i] = None;
+            } else if self.wake[i].is_none() {
+                let think = self.sc.think[i].as_micros() as u64;
+                self.wake[i] = Some(now + Duration::from_micros(self.rng.below(think + 1)));
+            }
+        }
+        for (i, app) in self.apps.iter_mut().enumerate() {
+            if active[i] && app.errors.is_empty() {
+                app.write(sim, self.sc.write_chunk[i]);
+                app.read(sim, self.sc.read_chunk[i]);
             }
         }
         // Half-close at a random point once everything is queued.
@@ -323,7 +347,7 @@ impl Run {
         };
         match self.sc.order {
             CloseOrder::Simultaneous => {
-                if active[0] && active[1] && ready(self, 0) && ready(self, 1) {
+                if ready(self, 0) && ready(self, 1) {
                     self.apps[0].shutdown(sim);
                     self.apps[1].shutdown(sim);
                 }
@@ -348,10 +372,9 @@ impl Run {
             }
         }
         // Full close once the peer's stream has ended.
-        for i in 0..2 {
-            let a = &self.apps[i];
-            if active[i] && a.shut && a.eof && !a.closed && a.errors.is_empty() {
-                self.apps[i].close(sim);
+        for (app, active) in self.apps.iter_mut().zip(active) {
+            if active && app.shut && app.eof && !app.closed && app.errors.is_empty() {
+                app.close(sim);
             }
         }
     }
@@ -429,6 +452,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
         sc: sc.clone(),
         listener,
         apps: [client_app, server_app],
+        wake: [None; 2],
     };
     let deadline = Instant::ZERO + DEADLINE;
     let err = |run: &Run, sim: &Sim, what: String| {
@@ -459,17 +483,29 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
         )
     };
     while !run.done() {
-        run.drive(&mut sim, false);
-        let progressed = sim.step().map_err(|e| err(&run, &sim, format!("{e}")))?;
-        if !progressed {
-            // Nothing in flight and no timer: only the applications can move things on.
-            run.drive(&mut sim, true);
-            if !sim.step().map_err(|e| err(&run, &sim, format!("{e}")))? && !run.done() {
+        run.drive(&mut sim);
+        if run.done() {
+            break;
+        }
+        sim.collect();
+        let net = sim.next_event_time();
+        let app = run.wake.iter().flatten().min().copied();
+        match (net, app) {
+            (None, None) => {
                 return Err(err(
                     &run,
                     &sim,
                     "stalled: network idle, applications waiting".into(),
-                ));
+                ))
+            }
+            (Some(n), Some(a)) if a < n => sim
+                .run_until(a)
+                .map_err(|e| err(&run, &sim, format!("{e}")))?,
+            (None, Some(a)) => sim
+                .run_until(a)
+                .map_err(|e| err(&run, &sim, format!("{e}")))?,
+            (Some(_), _) => {
+                sim.step().map_err(|e| err(&run, &sim, format!("{e}")))?;
             }
         }
         if sim.now() > deadline {
@@ -507,6 +543,23 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
         {
             return Err(err(&run, &sim, format!("{side} saw {ev:?}")));
         }
+    }
+    // MUST-16: no datagram exceeds the sender's MTU (the MSS counts no TCP options).
+    if let Some(p) = sim
+        .packets()
+        .iter()
+        .find(|p| p.bytes.len() > usize::from(sc.mtu))
+    {
+        return Err(err(
+            &run,
+            &sim,
+            format!(
+                "a {}-byte datagram over the {}-byte MTU: #{}",
+                p.bytes.len(),
+                sc.mtu,
+                p.id
+            ),
+        ));
     }
     // Both applications have closed: TIME-WAIT (2 × MSL = 60 s) and any FIN-WAIT-2 or
     // LAST-ACK retransmissions run out on the virtual clock.

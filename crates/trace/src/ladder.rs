@@ -51,6 +51,15 @@ pub struct LadderOptions {
     /// Show TCP options (`<MSS=1460>`, `<WS=7>`, `<SACKOK>`, `<TS=...>`, `<SACK=...>`).
     /// Default `false`.
     pub options: bool,
+    /// Show the options of SYN segments only, summarised (`<MSS=1460><SACKOK><TS><WS=7>`,
+    /// no time stamp values): what the two ends negotiated. Default `false`.
+    pub syn_options: bool,
+    /// Show times relative to this instant (e.g. the first packet of a capture, as
+    /// Wireshark does) instead of since the clock's epoch. Default `None`.
+    pub time_origin: Option<Instant>,
+    /// Colour the output with ANSI escapes (states, retransmissions, resets, losses...).
+    /// Alignment is computed on the text without escapes. Default `false`.
+    pub colour: bool,
 }
 
 impl Default for LadderOptions {
@@ -61,13 +70,16 @@ impl Default for LadderOptions {
             spacing: true,
             window: false,
             options: false,
+            syn_options: false,
+            time_origin: None,
+            colour: false,
         }
     }
 }
 
-/// What one numbered line of the ladder shows.
+/// What one numbered line of the ladder shows (see [`ladder_lines`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LineKind {
+pub enum LineKind {
     /// Line 1: both initial states.
     Initial,
     /// A segment left its sender and is still in the network (or was lost).
@@ -80,12 +92,37 @@ enum LineKind {
     State(Side),
 }
 
-#[derive(Debug, Clone)]
-struct Line {
-    kind: LineKind,
-    time: Option<Instant>,
-    /// Indices into `Trace::transitions`, in the order they happened.
-    transitions: Vec<usize>,
+/// One numbered line of a ladder, as [`render_ladder`] numbers them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The line's number (1 is the initial states).
+    pub number: usize,
+    /// What it shows.
+    pub kind: LineKind,
+    /// Its time (none for line 1).
+    pub time: Option<Instant>,
+    /// The state changes drawn on it: indices into [`Trace::transitions`], in order.
+    pub transitions: Vec<usize>,
+}
+
+/// The numbered lines [`render_ladder`] draws for `trace`, without drawing them: for
+/// text keyed to line numbers (`synack explain`) and other renderers.
+pub fn ladder_lines(trace: &Trace) -> Vec<Line> {
+    number(build_lines(trace, false))
+}
+
+/// Like [`ladder_lines`], but a send and its arrival share a line only when they
+/// happened at the same instant: for drawings where time runs down the page and an
+/// arrow slants from its send to its arrival ([`crate::svg_ladder`]).
+pub fn timed_ladder_lines(trace: &Trace) -> Vec<Line> {
+    number(build_lines(trace, true))
+}
+
+fn number(mut lines: Vec<Line>) -> Vec<Line> {
+    for (i, line) in lines.iter_mut().enumerate() {
+        line.number = i + 1;
+    }
+    lines
 }
 
 /// State changes that only an application call causes (RFC 9293 §3.10.1, §3.10.4).
@@ -171,8 +208,9 @@ fn anchor_of(
     }
 }
 
-/// Turn the timeline into ladder lines (before merging sends with their arrivals).
-fn build_lines(trace: &Trace) -> Vec<Line> {
+/// Turn the timeline into ladder lines. A send immediately followed by its arrival is
+/// one line (only when both happened at the same instant if `same_instant_only`).
+fn build_lines(trace: &Trace, same_instant_only: bool) -> Vec<Line> {
     let timeline = trace.timeline();
     // Which timeline position each transition is folded into.
     let mut folded: Vec<Vec<usize>> = vec![Vec::new(); timeline.len()];
@@ -194,6 +232,7 @@ fn build_lines(trace: &Trace) -> Vec<Line> {
     }
 
     let mut lines = vec![Line {
+        number: 0,
         kind: LineKind::Initial,
         time: None,
         transitions: Vec::new(),
@@ -213,6 +252,7 @@ fn build_lines(trace: &Trace) -> Vec<Line> {
                     continue;
                 };
                 lines.push(Line {
+                    number: 0,
                     kind: LineKind::State(t.side),
                     time,
                     transitions: vec![i],
@@ -221,6 +261,7 @@ fn build_lines(trace: &Trace) -> Vec<Line> {
             }
         };
         lines.push(Line {
+            number: 0,
             kind,
             time,
             transitions,
@@ -231,7 +272,11 @@ fn build_lines(trace: &Trace) -> Vec<Line> {
     let mut merged: Vec<Line> = Vec::with_capacity(lines.len());
     for line in lines {
         if let (LineKind::Arrive(arrived), Some(prev)) = (line.kind, merged.last_mut()) {
-            if prev.kind == LineKind::Send(arrived) {
+            let instant = trace
+                .segments()
+                .get(arrived.0)
+                .is_some_and(|s| s.arrived_at == Some(s.sent_at));
+            if prev.kind == LineKind::Send(arrived) && (instant || !same_instant_only) {
                 prev.kind = LineKind::SendArrive(arrived);
                 prev.transitions.extend(line.transitions);
                 continue;
@@ -243,7 +288,7 @@ fn build_lines(trace: &Trace) -> Vec<Line> {
 }
 
 /// The text of a segment in RFC 9293 notation, e.g. `<SEQ=1><ACK=1><CTL=ACK><DATA=1000>`.
-fn segment_text(trace: &Trace, id: SegmentId, options: &LadderOptions) -> String {
+pub(crate) fn segment_text(trace: &Trace, id: SegmentId, options: &LadderOptions) -> String {
     let Some(seg) = trace.segments().get(id.0) else {
         return String::new();
     };
@@ -266,6 +311,21 @@ fn segment_text(trace: &Trace, id: SegmentId, options: &LadderOptions) -> String
     }
     if options.window {
         let _ = write!(out, "<WND={}>", s.window);
+    }
+    if options.syn_options && !options.options && s.flags.syn() {
+        let o = &s.options;
+        if let Some(mss) = o.mss {
+            let _ = write!(out, "<MSS={mss}>");
+        }
+        if o.sack_permitted {
+            out.push_str("<SACKOK>");
+        }
+        if o.timestamps.is_some() {
+            out.push_str("<TS>");
+        }
+        if let Some(ws) = o.window_scale {
+            let _ = write!(out, "<WS={ws}>");
+        }
     }
     if options.options {
         let o = &s.options;
@@ -306,7 +366,68 @@ fn segment_text(trace: &Trace, id: SegmentId, options: &LadderOptions) -> String
     if seg.corrupted {
         out.push_str(" (corrupted)");
     }
+    let m = &seg.marks;
+    if let Some(n) = m.dup_ack {
+        let _ = write!(out, " (dup ACK #{n})");
+    }
+    for (on, text) in [
+        (m.out_of_order, " (out of order)"),
+        (m.keep_alive, " (keep-alive)"),
+        (m.window_probe, " (window probe)"),
+        (m.zero_window, " (zero window)"),
+        (m.window_update, " (window update)"),
+        (m.beyond_window, " (beyond window)"),
+    ] {
+        if on {
+            out.push_str(text);
+        }
+    }
     out
+}
+
+/// How a segment is coloured: resets and anything wrong in red, retransmissions in
+/// yellow, duplicate ACKs and reordering in magenta, handshake in green, FINs in blue.
+fn segment_colour(trace: &Trace, id: SegmentId) -> &'static str {
+    let Some(seg) = trace.segments().get(id.0) else {
+        return "";
+    };
+    let f = seg.summary.flags;
+    let m = &seg.marks;
+    if f.rst() || seg.corrupted || m.zero_window || m.beyond_window {
+        RED
+    } else if seg.retransmission {
+        YELLOW
+    } else if m.dup_ack.is_some() || m.out_of_order || seg.injected || seg.duplicate {
+        MAGENTA
+    } else if f.syn() {
+        GREEN
+    } else if f.fin() {
+        BLUE
+    } else {
+        ""
+    }
+}
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BLUE: &str = "\x1b[34m";
+const MAGENTA: &str = "\x1b[35m";
+const BOLD_CYAN: &str = "\x1b[1;36m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// `text` in `colour` (nothing if either is empty).
+fn paint(text: &str, colour: &str) -> String {
+    if colour.is_empty() || text.trim().is_empty() {
+        text.to_string()
+    } else {
+        // Keep padding outside the escapes so that a trimmed line ends cleanly.
+        let body = text.trim_end();
+        let pad = &text[body.len()..];
+        let lead = body.len() - body.trim_start().len();
+        format!("{}{colour}{}{RESET}{pad}", &body[..lead], body.trim_start())
+    }
 }
 
 /// One physical row before padding: the cells of the five columns.
@@ -321,6 +442,10 @@ struct Row {
     segment: String,
     arrow_b: &'static str,
     b: String,
+    /// Colour of the segment text and arrows.
+    colour: &'static str,
+    /// Colour of each side's cell.
+    cell_colour: [&'static str; 2],
 }
 
 fn rows_for(
@@ -346,9 +471,11 @@ fn rows_for(
     match line.kind {
         LineKind::Initial => {
             cells = [state_name(Side::A), state_name(Side::B)];
+            row.cell_colour = [BOLD_CYAN, BOLD_CYAN];
         }
         LineKind::State(side) => {
             cells[side.index()] = state_name(side);
+            row.cell_colour = [BOLD_CYAN, BOLD_CYAN];
         }
         LineKind::Send(id) | LineKind::Arrive(id) | LineKind::SendArrive(id) => {
             let Some(seg) = trace.segments().get(id.0) else {
@@ -392,19 +519,37 @@ fn rows_for(
                 }
             }
             row.segment = segment_text(trace, id, options);
+            row.colour = segment_colour(trace, id);
+            row.cell_colour = [BOLD_CYAN, BOLD_CYAN];
+            if lost {
+                row.cell_colour[to.index()] = RED;
+            }
+            if !sent && (seg.injected || seg.duplicate) {
+                row.cell_colour[from.index()] = MAGENTA;
+            }
         }
     }
     let [a, b] = cells;
     row.a = a;
     row.b = b;
     if options.times {
-        row.time = line.time.map(|t| t.to_string()).unwrap_or_default();
+        row.time = line
+            .time
+            .map(|t| match options.time_origin {
+                Some(origin) => {
+                    let d = t.saturating_since(origin);
+                    format!("{}.{:06}s", d.as_secs(), d.subsec_micros())
+                }
+                None => t.to_string(),
+            })
+            .unwrap_or_default();
     }
     if notes.iter().any(Option::is_some) {
         let note_row = Row {
             time: core::mem::take(&mut row.time),
             a: notes[0].unwrap_or_default().to_string(),
             b: notes[1].unwrap_or_default().to_string(),
+            cell_colour: [DIM, DIM],
             ..Row::default()
         };
         vec![note_row, row]
@@ -416,7 +561,15 @@ fn rows_for(
 /// Draw `trace` as an RFC 9293-style ladder. Every line ends in `\n`; no line has
 /// trailing spaces.
 pub fn render_ladder(trace: &Trace, options: &LadderOptions) -> String {
-    let lines = build_lines(trace);
+    let lines = build_lines(trace, false);
+    let colour = options.colour;
+    let paint = |text: &str, c: &str| {
+        if colour {
+            paint(text, c)
+        } else {
+            text.to_string()
+        }
+    };
     let mut states = [
         trace.peer(Side::A).initial_state,
         trace.peer(Side::B).initial_state,
@@ -461,19 +614,20 @@ pub fn render_ladder(trace: &Trace, options: &LadderOptions) -> String {
                 let _ = write!(text, "{:>time_w$}  ", row.time);
             }
             let _ = write!(text, "{:>num_w$}  ", row.number);
-            if row.a_right {
-                let _ = write!(text, "{:>a_w$}", row.a);
+            let a_cell = if row.a_right {
+                format!("{:>a_w$}", row.a)
             } else {
-                let _ = write!(text, "{:<a_w$}", row.a);
-            }
+                format!("{:<a_w$}", row.a)
+            };
+            text.push_str(&paint(&a_cell, row.cell_colour[0]));
             let arrow = |a: &'static str| if a.is_empty() { "   " } else { a };
             let _ = write!(
                 text,
-                " {} {:<seg_w$} {} {}",
-                arrow(row.arrow_a),
-                row.segment,
-                arrow(row.arrow_b),
-                row.b
+                " {} {} {} {}",
+                paint(arrow(row.arrow_a), row.colour),
+                paint(&format!("{:<seg_w$}", row.segment), row.colour),
+                paint(arrow(row.arrow_b), row.colour),
+                paint(&row.b, row.cell_colour[1])
             );
             out.push_str(text.trim_end());
             out.push('\n');

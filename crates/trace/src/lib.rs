@@ -13,6 +13,19 @@
 //! and pcap import will produce the same model, so everything that draws a trace works
 //! for all of them.
 //!
+//! Each segment can also carry [`Marks`] — retransmission, duplicate ACK, zero window,
+//! out of order... — filled in by [`analyze()`], and a trace can hold the sender's
+//! [`Sample`]s (RTT, RTO, cwnd, ssthresh, window, flight) for plots.
+//!
+//! # Captures
+//!
+//! [`capture`] reads pcap and pcapng files from any source (Ethernet, raw IP, Linux
+//! cooked SLL/SLL2, BSD loopback; IPv4 and IPv6) and writes raw-IP ones; [`infer`] splits
+//! a capture into [`Connection`]s and infers both ends' RFC 9293 states, producing the
+//! same [`Trace`] a simulator run gives. synack's own pcapng files carry, in packet
+//! comments ([`annotations`]), what only the simulator knows (arrival times, losses,
+//! metrics), so they read back as the very run.
+//!
 //! # Drawing
 //!
 //! [`render_ladder`] draws a trace in the notation of RFC 9293 §3.5 (Figures 6 to 13):
@@ -20,6 +33,11 @@
 //! `<SEQ=0><CTL=SYN>`. A segment whose send and arrival are separated by other events is
 //! drawn on two lines joined by `...`, as Figure 7 does for a simultaneous open; a lost
 //! segment ends in `X (lost)`. See the [`ladder`] module for the rules.
+//!
+//! [`render_svg_ladder`] draws the same ladder as SVG with time running down the page and
+//! arrows slanted from send to arrival; [`render_plot`] draws time-sequence (tcptrace and
+//! Stevens), throughput, RTT and cwnd plots as SVG, and [`svg::to_png`] rasterises any of
+//! them.
 //!
 //! ```
 //! use synack::{Instant, SegmentSummary, State};
@@ -44,8 +62,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod analyze;
+pub mod annotations;
+pub mod capture;
+pub mod infer;
 pub mod ladder;
 pub mod model;
+pub mod plot;
+mod seqspace;
+pub mod svg;
+pub mod svg_ladder;
 
-pub use ladder::{render_ladder, LadderOptions};
-pub use model::{Peer, Segment, SegmentId, Side, TimelineEvent, Trace, Transition};
+pub use analyze::analyze;
+pub use infer::{connections, syn_options, Connection};
+pub use ladder::{ladder_lines, render_ladder, LadderOptions};
+pub use model::{Marks, Peer, Sample, Segment, SegmentId, Side, TimelineEvent, Trace, Transition};
+pub use plot::{render_plot, PlotKind, PlotOptions};
+pub use svg_ladder::{render_svg_ladder, SvgLadderOptions};

@@ -10,7 +10,7 @@
 //! time-ordered story through [`Trace::timeline`].
 
 use core::net::SocketAddr;
-use synack::{Instant, SegmentSummary, State};
+use synack::{Instant, Metrics, SegmentSummary, State};
 
 /// One end of the connection. By convention `A` is the end that opened actively (the
 /// client) and is drawn on the left, as in RFC 9293's figures.
@@ -88,8 +88,52 @@ pub struct Segment {
     /// Not sent by the peer at all: put into the network by a test (an "old duplicate").
     /// Drawn as an arrival only.
     pub injected: bool,
+    /// What an analysis of the whole trace noticed about it ([`crate::analyze()`]); empty
+    /// until one is run.
+    pub marks: Marks,
     sent_order: u64,
     arrived_order: u64,
+}
+
+/// What [`crate::analyze()`] (or a capture's own annotations) noticed about a segment,
+/// in the sense Wireshark's TCP analysis gives these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marks {
+    /// It acknowledges nothing new and repeats the previous ACK while data is
+    /// outstanding (RFC 5681 §2): the n-th duplicate (1, 2, 3...).
+    pub dup_ack: Option<u32>,
+    /// It advertises a zero receive window.
+    pub zero_window: bool,
+    /// It opens a window that was zero.
+    pub window_update: bool,
+    /// It arrived (or was seen) after a segment with higher sequence numbers that was
+    /// not a retransmission of it: the receiver got it out of order.
+    pub out_of_order: bool,
+    /// A keep-alive: one byte (or none) below SND.NXT, sent to provoke an ACK.
+    pub keep_alive: bool,
+    /// A zero-window probe (RFC 9293 §3.8.6.1).
+    pub window_probe: bool,
+    /// It claims more data than the receiver's advertised window allowed.
+    pub beyond_window: bool,
+}
+
+impl Marks {
+    /// No mark at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Marks::default()
+    }
+}
+
+/// The sender's congestion-control and RTT numbers at one instant (see
+/// [`synack::TraceKind::Metrics`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Whose numbers: the side that sends the data these ACKs acknowledge.
+    pub side: Side,
+    /// When (the ACK's arrival).
+    pub at: Instant,
+    /// The numbers.
+    pub metrics: Metrics,
 }
 
 /// A state change of one peer.
@@ -123,6 +167,7 @@ pub struct Trace {
     peers: [Peer; 2],
     segments: Vec<Segment>,
     transitions: Vec<Transition>,
+    samples: Vec<Sample>,
     next_order: u64,
 }
 
@@ -133,6 +178,7 @@ impl Trace {
             peers: [a, b],
             segments: Vec::new(),
             transitions: Vec::new(),
+            samples: Vec::new(),
             next_order: 0,
         }
     }
@@ -166,6 +212,7 @@ impl Trace {
             duplicate: false,
             corrupted: false,
             injected: false,
+            marks: Marks::default(),
             sent_order: order,
             arrived_order: 0,
         });
@@ -207,6 +254,16 @@ impl Trace {
             to,
             order,
         });
+    }
+
+    /// Record the sender-side numbers `side` had at `at` (RTT, cwnd...).
+    pub fn sample(&mut self, side: Side, at: Instant, metrics: Metrics) {
+        self.samples.push(Sample { side, at, metrics });
+    }
+
+    /// The samples recorded with [`Trace::sample`], in the order recorded.
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
     }
 
     /// The segments, in the order they were sent.
@@ -271,8 +328,10 @@ impl Trace {
         }
     }
 
-    /// The sequence number `side` started from: the `seq` of its first SYN, or of its
-    /// first segment if the trace holds no SYN from it. Injected segments don't count.
+    /// The sequence number `side` started from: the `seq` of its first SYN or, if the
+    /// trace holds no SYN from it, one less than the `seq` of its first segment (so that
+    /// the first byte seen reads as relative sequence number 1, as in Wireshark).
+    /// Injected segments don't count.
     pub fn initial_seq(&self, side: Side) -> Option<u32> {
         let own = || {
             self.segments
@@ -281,8 +340,8 @@ impl Trace {
         };
         own()
             .find(|s| s.summary.flags.syn())
-            .or_else(|| own().next())
             .map(|s| s.summary.seq)
+            .or_else(|| own().next().map(|s| s.summary.seq.wrapping_sub(1)))
     }
 }
 
@@ -351,7 +410,7 @@ mod tests {
         t.send(Side::A, Instant::ZERO, seg(100, TcpFlags::SYN));
         t.send(Side::B, Instant::ZERO, seg(7, TcpFlags::ACK));
         assert_eq!(t.initial_seq(Side::A), Some(100));
-        assert_eq!(t.initial_seq(Side::B), Some(7));
+        assert_eq!(t.initial_seq(Side::B), Some(6), "its first byte reads 1");
     }
 
     #[test]

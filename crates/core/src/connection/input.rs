@@ -2,11 +2,13 @@
 //! in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN. LISTEN and
 //! CLOSED (§3.10.7.1–2) belong to the endpoint, which owns listeners and resets.
 
+use super::recovery::AckInfo;
 use super::{Connection, Origin, Owner};
-use crate::congestion::AckAction;
 use crate::endpoint::{CloseReason, Event};
 use crate::outbox::Ctx;
+use crate::scoreboard::Update;
 use crate::{SeqNum, State};
+use core::time::Duration;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// An arriving segment, as the state machine sees it.
@@ -56,6 +58,7 @@ impl Connection {
     /// ignored, as if lost, and the SYN-ACK retransmission will try again.
     pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>, can_establish: bool) {
         self.last_received = ctx.now;
+        self.counters.segments_received = self.counters.segments_received.saturating_add(1);
         match self.state {
             State::Closed | State::Listen => {}
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
@@ -93,7 +96,8 @@ impl Connection {
         self.take_syn(ctx, seg);
         if ack_acceptable {
             // Our SYN is acknowledged: ESTABLISHED, and ACK their SYN.
-            self.on_new_ack(ctx, seg.ack);
+            let tsecr = self.echoed_timestamp(seg);
+            self.on_new_ack(ctx, seg.ack, tsecr, &mut Update::default());
             self.set_state(ctx, State::Established);
             self.ack_now = true;
             self.handshake_ack_due = true;
@@ -105,10 +109,19 @@ impl Connection {
             self.process_fin(ctx, seg);
         } else {
             // Simultaneous open (§3.5 Figure 7, MUST-10): SYN-RECEIVED, and send
-            // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. Data on the SYN is not queued here;
-            // the peer will retransmit it.
+            // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. "If there are other controls or text
+            // in the segment, queue them for processing after the ESTABLISHED state has
+            // been reached" (§3.10.7.3): the text (what fits the window) and the FIN.
             self.set_state(ctx, State::SynReceived);
             self.snd_nxt = self.iss;
+            let room = self.rcv_adv.since(self.rcv_nxt) as usize;
+            let text = &seg.payload[..seg.payload.len().min(room)];
+            if !text.is_empty() {
+                self.syn_text = Some(text.into());
+            }
+            if seg.flags.fin() && text.len() == seg.payload.len() {
+                self.pending_fin = Some(self.rcv_nxt.add_len(text.len()));
+            }
         }
     }
 
@@ -137,12 +150,18 @@ impl Connection {
             if !self.check_sequence(ctx, seg) {
                 return;
             }
+            // RFC 7323 §4.3: an acceptable segment may update TS.Recent.
+            if self.ts_ok {
+                if let Some(ts) = seg.options.timestamps {
+                    self.ts.update_recent(ts.tsval, seg.seq, ctx.now);
+                }
+            }
             if seg.flags.rst() {
                 self.check_rst(ctx, seg);
                 return;
             }
             if seg.flags.syn() {
-                self.check_syn(ctx);
+                self.check_syn(ctx, seg);
                 return;
             }
         }
@@ -155,8 +174,20 @@ impl Connection {
         self.process_fin(ctx, seg);
     }
 
-    /// First, check the sequence number. Returns false when the segment must be dropped.
+    /// First, check the sequence number, after the PAWS test of RFC 7323 §5.3. Returns
+    /// false when the segment must be dropped.
     fn check_sequence(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) -> bool {
+        if self.ts_ok && !seg.flags.rst() {
+            if let Some(ts) = seg.options.timestamps {
+                if self.ts.paws_rejects(ts.tsval, ctx.now) {
+                    // R1: a duplicate from an earlier trip round the sequence space
+                    // (or a forgery): acknowledge and drop it.
+                    self.counters.paws_rejected = self.counters.paws_rejected.saturating_add(1);
+                    self.ack_now = true;
+                    return false;
+                }
+            }
+        }
         let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
         if seq_acceptable(seg.seq, seg.len(), self.rcv_nxt, rcv_wnd) {
             return true;
@@ -164,10 +195,19 @@ impl Connection {
         if seg.flags.rst() {
             return false;
         }
+        if !seg.payload.is_empty()
+            && self.state.is_synchronized()
+            && seg.seq.add_len(seg.payload.len()).le(self.rcv_nxt)
+        {
+            // Data we already have: report it in a D-SACK (RFC 2883 §4.1.1).
+            let end = seg.seq.add_len(seg.payload.len());
+            self.note_duplicate(seg.seq, end);
+        }
         match self.state {
-            // A retransmitted SYN means our SYN-ACK was lost: send it again.
+            // A retransmitted SYN means our SYN-ACK was lost: send it again. (A SYN-ACK
+            // is no retransmitted SYN: it gets the ACK of §3.10.7.4's first check.)
             State::SynReceived => {
-                if seg.flags.syn() && seg.seq == self.irs {
+                if seg.flags.syn() && !seg.flags.ack() && seg.seq == self.irs {
                     self.snd_nxt = self.iss;
                 } else {
                     self.ack_now = true;
@@ -193,7 +233,7 @@ impl Connection {
             self.process_ack(ctx, seg);
             self.after_ack_transitions(ctx);
         }
-        if seg.flags.syn() {
+        if seg.flags.syn() && ctx.config.syn_challenge {
             // RFC 5961 §4: a SYN in a synchronized state gets a (rate-limited) challenge ACK.
             self.challenge_ack(ctx);
         } else {
@@ -204,8 +244,10 @@ impl Connection {
 
     /// Second, check the RST bit (§3.10.7.4 with RFC 5961 §3.2): only a RST at exactly
     /// RCV.NXT resets; any other in-window RST gets a challenge ACK.
+    /// With `Config::rst_challenge` off, RFC 793's rule instead: any RST that passed the
+    /// sequence check resets.
     fn check_rst(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
-        if seg.seq != self.rcv_nxt {
+        if seg.seq != self.rcv_nxt && ctx.config.rst_challenge {
             self.challenge_ack(ctx);
             return;
         }
@@ -226,11 +268,41 @@ impl Connection {
     }
 
     /// Fourth, check the SYN bit.
-    fn check_syn(&mut self, ctx: &mut Ctx<'_>) {
+    fn check_syn(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         if self.state == State::SynReceived && matches!(self.origin, Origin::Passive { .. }) {
             // "If the connection was initiated with a passive OPEN, then return this
             // connection to the LISTEN state."
             self.return_to_listen(ctx);
+            return;
+        }
+        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        if !ctx.config.syn_challenge && !seg.seq.in_window(self.rcv_nxt, rcv_wnd) {
+            // RFC 793: the segment passed the acceptability test (its FIN or data reach
+            // into the window) but the SYN itself lies below RCV.NXT: not "in the
+            // window"; acknowledge, as for any unacceptable sequence number.
+            self.ack_now = true;
+            return;
+        }
+        if !ctx.config.syn_challenge {
+            // RFC 793 §3.9 (without RFC 5961 §4): "If the SYN is in the window it is an
+            // error, send a reset ... enter the CLOSED state."
+            let repr = TcpRepr {
+                src_port: self.tuple.local.port(),
+                dst_port: self.tuple.remote.port(),
+                seq: self.snd_nxt.max(self.snd_max).raw(),
+                ack: self.rcv_nxt.raw(),
+                flags: TcpFlags::RST | TcpFlags::ACK,
+                window: 0,
+                urgent: 0,
+                options: TcpOptions::default(),
+            };
+            ctx.out.reply(self.tuple, repr);
+            let reason = if self.state == State::TimeWait {
+                CloseReason::Normal
+            } else {
+                CloseReason::Reset
+            };
+            self.terminate(ctx, reason);
             return;
         }
         self.challenge_ack(ctx);
@@ -250,8 +322,9 @@ impl Connection {
             if !can_establish {
                 return false;
             }
-            self.on_new_ack(ctx, seg.ack);
-            self.snd_wnd = u32::from(seg.window);
+            let tsecr = self.echoed_timestamp(seg);
+            self.on_new_ack(ctx, seg.ack, tsecr, &mut Update::default());
+            self.snd_wnd = self.peer_window(seg);
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = seg.ack;
@@ -263,6 +336,21 @@ impl Connection {
             self.set_state(ctx, to);
             if self.owner == Owner::App {
                 ctx.out.events.push_back(Event::Connected(self.id));
+            }
+            // Text and FIN queued from a SYN in SYN-SENT (§3.10.7.3) are processed now.
+            if let Some(text) = self.syn_text.take() {
+                let queued = Segment {
+                    seq: self.irs.add(1),
+                    ack: seg.ack,
+                    flags: TcpFlags::ACK,
+                    window: seg.window,
+                    options: TcpOptions::default(),
+                    payload: &text,
+                };
+                self.process_text(ctx, &queued);
+            }
+            if self.pending_fin == Some(self.rcv_nxt) && !self.fin_received {
+                self.fin_arrived(ctx);
             }
             return true;
         }
@@ -301,65 +389,190 @@ impl Connection {
         }
     }
 
-    /// Update the send side for an acceptable ACK (§3.10.7.4 fifth, ESTABLISHED), with
-    /// RFC 6298 timing, RFC 5681 duplicate-ACK counting and the window update rule.
+    /// The window a segment advertises, in bytes: shifted by the peer's window scale,
+    /// except in a SYN, whose window is never scaled (RFC 7323 §2.2).
+    pub(crate) fn peer_window(&self, seg: &Segment<'_>) -> u32 {
+        if seg.flags.syn() {
+            u32::from(seg.window)
+        } else {
+            u32::from(seg.window) << self.snd_wscale
+        }
+    }
+
+    /// TSecr of a segment, if timestamps are in use on this connection.
+    fn echoed_timestamp(&self, seg: &Segment<'_>) -> Option<u32> {
+        if self.ts_ok {
+            seg.options.timestamps.map(|t| t.tsecr)
+        } else {
+            None
+        }
+    }
+
+    /// Update the send side for an acceptable ACK (§3.10.7.4 fifth, ESTABLISHED): the
+    /// cumulative ACK and the SACK blocks (RFC 2018) update the scoreboard, RTT
+    /// samples are taken (RFC 6298, RFC 7323 §4), loss recovery and congestion control
+    /// run (see `recovery`), and the window update rule applies.
     pub(crate) fn process_ack(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         let ack = seg.ack;
-        if ack.gt(self.snd_una) {
-            let flight = self.snd_max.since(self.snd_una);
-            let acked = ack.since(self.snd_una);
-            self.on_new_ack(ctx, ack);
-            if self.state.is_synchronized() {
-                if let AckAction::RetransmitFirst = self.cc.on_ack(ack, acked, flight) {
-                    self.retransmit_first = true;
-                }
-            }
-        } else if ack == self.snd_una
+        let window = self.peer_window(seg);
+        let advanced = ack.gt(self.snd_una);
+        // A duplicate ACK (RFC 5681 §2): "the receiver of the ACK has outstanding
+        // data". A zero-window probe's byte (past SND.NXT, §3.8.6.1) is not in flight:
+        // the ACKs answering repeated probes must not trigger fast retransmit, which
+        // would put the byte under the retransmission timer and R2 (MUST-37, SHLD-17).
+        let dupack = ack == self.snd_una
             && seg.payload.is_empty()
             && !seg.flags.syn()
             && !seg.flags.fin()
-            && u32::from(seg.window) == self.snd_wnd
-            && self.snd_max.gt(self.snd_una)
-        {
-            // A duplicate ACK (RFC 5681 §2).
-            let flight = self.snd_max.since(self.snd_una);
-            if let AckAction::RetransmitFirst = self.cc.on_dupack(flight, self.snd_max) {
-                self.retransmit_first = true;
-            }
+            && window == self.snd_wnd
+            && self.snd_nxt.gt(self.snd_una);
+        let mut info = AckInfo {
+            ack,
+            advanced,
+            dupack,
+            pure_dupack: dupack && seg.options.sack.is_empty(),
+            tsecr: self.echoed_timestamp(seg),
+            ..AckInfo::default()
+        };
+        if let Some(tx) = self.tx.as_ref() {
+            info.prior_sacked = tx.board.sacked_bytes();
+            info.update = Update::new(&tx.board);
+        }
+        let mut rtt_sample = None;
+        if advanced {
+            info.acked = ack.since(self.snd_una);
+            rtt_sample = self.on_new_ack(ctx, ack, info.tsecr, &mut info.update);
+        }
+        if self.state.is_synchronized() {
+            self.take_sack_blocks(seg, &mut info);
+            self.recover_on_ack(ctx, &info);
         }
         // The window update rule: only a newer segment may change SND.WND.
         if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
-            self.snd_wnd = u32::from(seg.window);
+            self.snd_wnd = window;
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = ack;
         }
+        if advanced {
+            self.trace_metrics(ctx, rtt_sample);
+        }
     }
 
-    /// SND.UNA advances to `ack`: free acknowledged data, take an RTT sample (Karn's rule:
-    /// only from a segment never retransmitted), restart or stop the retransmission
-    /// timer (RFC 6298 §5.2–5.3).
-    pub(crate) fn on_new_ack(&mut self, ctx: &mut Ctx<'_>, ack: SeqNum) {
+    /// The SACK blocks of an ACK (RFC 2018 §3): a first block below SND.UNA, or inside
+    /// the second, is a D-SACK (RFC 2883 §4); the others, limited to what was sent,
+    /// mark the scoreboard, lowest first.
+    fn take_sack_blocks(&mut self, seg: &Segment<'_>, info: &mut AckInfo) {
+        if !self.sack_ok {
+            return;
+        }
+        let blocks = seg.options.sack.as_slice();
+        let Some(first) = blocks.first() else {
+            return;
+        };
+        let (l, r) = (SeqNum(first.left), SeqNum(first.right));
+        let in_second = blocks
+            .get(1)
+            .is_some_and(|b| SeqNum(b.left).le(l) && r.le(SeqNum(b.right)));
+        let dsack = l.lt(r) && (r.le(seg.ack) || in_second);
+        if dsack {
+            info.dsack = Some((l, r));
+            self.counters.dsacks_received = self.counters.dsacks_received.saturating_add(1);
+        }
+        let (una, nxt) = (self.snd_una, self.snd_nxt);
+        let Some(tx) = self.tx.as_mut() else {
+            return;
+        };
+        let mut valid = [(SeqNum(0), SeqNum(0)); 4];
+        let mut n = 0;
+        for (k, b) in blocks.iter().enumerate() {
+            if k == 0 && dsack {
+                continue;
+            }
+            let (l, r) = (SeqNum(b.left), SeqNum(b.right));
+            // Only what lies between SND.UNA and SND.NXT means anything.
+            if !l.lt(r) || r.gt(nxt) || !r.gt(una) || l.lt(una.sub(1 << 30)) {
+                continue;
+            }
+            if n < valid.len() {
+                valid[n] = (l.max(una), r);
+                n += 1;
+            }
+        }
+        let valid = &mut valid[..n];
+        valid.sort_unstable_by_key(|b| b.0.since(una));
+        for &(l, r) in valid.iter() {
+            tx.board.sack(l, r, &mut info.update);
+        }
+    }
+
+    /// SND.UNA advances to `ack`: free acknowledged data, take an RTT sample, restart or
+    /// stop the retransmission timer (RFC 6298 §5.2–5.3). Returns the RTT sample.
+    ///
+    /// The sample comes from the one timed segment, never a retransmitted one (Karn's
+    /// rule, RFC 6298 §3) — unless timestamps are in use, whose echo tells which
+    /// transmission an ACK answers (RFC 7323 §4).
+    pub(crate) fn on_new_ack(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        ack: SeqNum,
+        tsecr: Option<u32>,
+        update: &mut Update,
+    ) -> Option<Duration> {
+        let now = ctx.now;
         let mut acked = ack.since(self.snd_una);
         if self.snd_una == self.iss && acked > 0 {
             acked -= 1; // the SYN
         }
         let data = (acked as usize).min(self.send_buf.len());
         self.send_buf.consume(data);
+        self.counters.bytes_acked = self.counters.bytes_acked.saturating_add(data as u64);
         if acked as usize > data && self.fin_queued {
             self.fin_was_acked = true;
+        }
+        let smss = u32::from(self.smss);
+        if let Some(tx) = self.tx.as_mut() {
+            tx.board.ack(ack, smss, update);
         }
         self.snd_una = ack;
         if self.snd_nxt.lt(ack) {
             self.snd_nxt = ack;
         }
-        if let Some((end, sent_at)) = self.rtt_probe {
-            if ack.ge(end) {
-                self.rtt.sample(ctx.now.saturating_since(sent_at));
+        // One sample a round trip (RFC 6298 §3): when the ACK covers the timed segment.
+        // With timestamps the echo makes a retransmitted segment's ACK unambiguous
+        // (RFC 7323 §4), so a retransmission does not cancel the timing, and if nothing
+        // is being timed the echo gives the sample and the next one is due a round trip
+        // later.
+        let ts_sample = tsecr.and_then(|e| self.ts.rtt(e, now));
+        let mut sample = None;
+        match self.rtt_probe {
+            Some(p) if ack.ge(p.end) => {
+                sample = if p.ambiguous {
+                    ts_sample
+                } else {
+                    Some(now.saturating_since(p.sent))
+                };
                 self.rtt_probe = None;
             }
+            None if ts_sample.is_some() => {
+                sample = ts_sample;
+                if self.snd_nxt.gt(ack) {
+                    self.rtt_probe = Some(super::RttProbe {
+                        end: self.snd_nxt,
+                        sent: now,
+                        ambiguous: true,
+                    });
+                }
+            }
+            _ => {}
         }
-        self.rtt.reset_backoff();
+        if let Some(r) = sample {
+            self.rtt.sample(r);
+            self.note_rtt(r, now);
+        }
+        // The backoff is not undone here: Karn's algorithm keeps the backed-off RTO until
+        // a valid sample (taken above, which recomputes the RTO) — RFC 6298 §5 note on
+        // "collapsing" the RTO; Linux likewise keeps `icsk_rto` until `tcp_set_rto`.
         self.retransmits = 0;
         self.r2_deadline = None;
         self.rto_at = if self.snd_max.gt(self.snd_una) {
@@ -367,12 +580,16 @@ impl Connection {
         } else {
             None
         };
-        if self.write_blocked && self.send_buf.free() > 0 && self.owner == Owner::App {
-            self.write_blocked = false;
-            if !self.writable_signalled {
-                self.writable_signalled = true;
-                ctx.out.events.push_back(Event::Writable(self.id));
-            }
+        self.signal_writable(ctx);
+        sample
+    }
+
+    /// Bytes `[start, end)` arrived again: remember them for a D-SACK (RFC 2883).
+    fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        if self.sack_ok && start.lt(end) {
+            self.sack_rx
+                .get_or_insert_with(Default::default)
+                .on_duplicate(start, end);
         }
     }
 
@@ -404,6 +621,8 @@ impl Connection {
         let mut offset = start.diff(self.rcv_nxt);
         if offset < 0 {
             let skip = offset.unsigned_abs() as usize;
+            // Bytes we already have: report them in a D-SACK (RFC 2883 §4.1.1).
+            self.note_duplicate(start, start.add_len(skip.min(payload.len())));
             if skip >= payload.len() {
                 self.ack_now = true; // a pure duplicate: ACK so the peer stops resending
                 return;
@@ -415,16 +634,50 @@ impl Connection {
         let room = self.rcv_adv.since(start.max(self.rcv_nxt)) as usize;
         let payload = &payload[..payload.len().min(room)];
         let had_holes = self.recv_buf.has_out_of_order();
+        let seg_start = self.rcv_nxt.add(offset as u32);
+        let seg_end = seg_start.add_len(payload.len());
+        if offset > 0 && self.sack_ok {
+            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2).
+            let off = offset as usize;
+            let off_end = off + payload.len();
+            let overlap = self
+                .recv_buf
+                .out_of_order()
+                .find(|&(s, e)| s < off_end && off < e)
+                .map(|(s, e)| (s.max(off), e.min(off_end)));
+            if let Some((s, e)) = overlap {
+                let base = self.rcv_nxt;
+                self.note_duplicate(base.add_len(s), base.add_len(e));
+            }
+        }
         let advanced = self.recv_buf.insert(offset as usize, payload);
         self.rcv_nxt = self.rcv_nxt.add_len(advanced);
+        self.counters.bytes_received = self.counters.bytes_received.saturating_add(advanced as u64);
+        self.track_sack_blocks(offset > 0, seg_start, seg_end);
+        if offset == 0 && self.ts_ok && payload.len() >= usize::from(self.rcv_mss) {
+            // The peer echoes our timestamp: the receiver's view of the round trip,
+            // for auto-tuning (as Linux's `tcp_rcv_rtt_measure_ts`).
+            if let Some(ts) = seg.options.timestamps {
+                if let Some(rtt) = self.ts.rtt(ts.tsecr, ctx.now) {
+                    self.rcv_tune.rtt_sample(rtt);
+                }
+            }
+        }
         if offset > 0 || had_holes || self.recv_buf.has_out_of_order() {
             // Out of order, or filling a hole: ACK at once (RFC 5681 §4.2).
             self.ack_now = true;
         } else {
             self.bytes_unacked = self.bytes_unacked.saturating_add(advanced as u32);
             // At least every second full-sized segment (SHLD-19), else within the
-            // delayed-ACK time (MUST-40).
-            if self.bytes_unacked >= 2 * u32::from(self.rcv_mss) {
+            // delayed-ACK time (MUST-40). A full-sized segment carries our MSS less
+            // the timestamps option the peer puts in every segment.
+            let ts = if self.ts_ok {
+                super::TIMESTAMPS_OPTION_LEN
+            } else {
+                0
+            };
+            let full = u32::from(self.rcv_mss.saturating_sub(ts));
+            if self.bytes_unacked >= 2 * full {
                 self.ack_now = true;
             } else if self.delack_at.is_none() {
                 self.delack_at = Some(ctx.now + ctx.config.delayed_ack);
@@ -438,8 +691,43 @@ impl Connection {
         }
     }
 
+    /// Keep the receiver's SACK state in step with the reassembly buffer: remember an
+    /// out-of-order arrival `[start, end)` for the next SACK blocks (RFC 2018 §4), and
+    /// let the state go once no hole is left.
+    fn track_sack_blocks(&mut self, out_of_order: bool, start: SeqNum, end: SeqNum) {
+        if !self.sack_ok {
+            return;
+        }
+        if out_of_order && start.lt(end) {
+            self.sack_rx
+                .get_or_insert_with(Default::default)
+                .on_out_of_order(start, end);
+        }
+        let held = self.recv_buf.has_out_of_order();
+        if let Some(rx) = self.sack_rx.as_mut() {
+            if !held {
+                rx.clear_recent();
+            }
+            if rx.is_idle(held) {
+                self.sack_rx = None;
+            }
+        }
+    }
+
     /// Eighth, check the FIN bit. A FIN beyond a hole is remembered until the hole fills.
     fn process_fin(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if seg.flags.fin() && self.fin_received && self.state != State::Closed {
+            // An acceptable FIN after the peer's FIN: eighth step, "send an
+            // acknowledgment for the FIN" and remain in the state; in TIME-WAIT "restart
+            // the 2 MSL time-wait timeout" (§3.10.7.4; fifth step, TIME-WAIT: "the only
+            // thing that can arrive in this state is a retransmission of the remote FIN.
+            // Acknowledge it").
+            self.ack_now = true;
+            if self.state == State::TimeWait {
+                self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+            }
+            return;
+        }
         if !seg.flags.fin() || self.fin_received || self.state == State::Closed {
             return;
         }

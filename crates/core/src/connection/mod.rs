@@ -8,22 +8,35 @@
 //! - [`output`]: deciding what to send next (§3.8.6 flow control, Nagle §3.7.4, SWS
 //!   avoidance §3.8.6.2, delayed ACKs §3.8.6.3, zero-window probes §3.8.6.1);
 //! - [`timers`]: retransmission (RFC 6298, §3.8.1–3.8.3), persist, delayed ACK,
-//!   keep-alive (§3.8.4) and TIME-WAIT (§3.6.1).
+//!   keep-alive (§3.8.4) and TIME-WAIT (§3.6.1);
+//! - [`recovery`]: loss recovery on the SACK scoreboard (RFC 6675), RACK-TLP (RFC 8985),
+//!   PRR (RFC 9937) and the congestion controller (RFC 5681, RFC 9438).
+//!
+//! The options negotiated in the SYNs — window scale, timestamps, SACK (RFC 7323,
+//! RFC 2018) — are used only when both SYNs carried them; a peer that offers none gets
+//! a plain RFC 9293 connection.
 
 mod input;
 mod output;
+mod recovery;
 mod timers;
 
 pub(crate) use input::Segment;
 
-use crate::congestion::NewReno;
+use crate::congestion::{CongestionControl, Controller};
 use crate::endpoint::{CloseReason, ConnId, Event};
 use crate::outbox::Ctx;
+use crate::rack::RackPersistent;
 use crate::reassembly::ReceiveBuffer;
 use crate::rtt::RttEstimator;
+use crate::sack::SackReceiver;
 use crate::send_buffer::SendBuffer;
+use crate::stats::{ConnStats, Counters};
+use crate::timestamps::TsState;
+use crate::window::{self, RcvTuning, Tune};
 use crate::{Config, Error, FourTuple, Instant, Keepalive, SeqNum, State};
 use core::time::Duration;
+use recovery::TxState;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// MUST-11: how SYN-RECEIVED was entered decides where a RST sends the connection.
@@ -45,6 +58,41 @@ pub(crate) enum Owner {
     App,
     /// The application closed or aborted it; the endpoint frees it when it ends.
     Released,
+}
+
+/// Bytes the timestamps option takes in every segment (NOP, NOP, kind, length, 8 bytes).
+pub(crate) const TIMESTAMPS_OPTION_LEN: u16 = 12;
+
+/// The segment being timed for an RTT sample (RFC 6298 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RttProbe {
+    /// Its end: an ACK at or beyond this completes the measurement.
+    pub end: SeqNum,
+    /// When it was sent.
+    pub sent: Instant,
+    /// It was retransmitted since: with timestamps the timing goes on and the sample
+    /// comes from the echo (RFC 7323 §4); without, the probe is dropped (Karn).
+    pub ambiguous: bool,
+}
+
+/// Keep-alive state (§3.8.4), boxed: most connections never switch it on.
+#[derive(Debug, Clone)]
+pub(crate) struct KeepaliveState {
+    pub params: Keepalive,
+    /// When the next probe (or the check for idleness) is due.
+    pub at: Option<Instant>,
+    /// Probes sent without an answer.
+    pub sent: u32,
+}
+
+impl KeepaliveState {
+    fn new(params: Keepalive) -> Box<Self> {
+        Box::new(KeepaliveState {
+            params,
+            at: None,
+            sent: 0,
+        })
+    }
 }
 
 /// Largest window a header can carry without window scaling (RFC 9293 §3.1, MUST-1).
@@ -83,6 +131,9 @@ pub(crate) struct Connection {
     pub(crate) recv_buf: ReceiveBuffer,
     /// Sequence number of a FIN that arrived ahead of a hole, processed once the hole fills.
     pub(crate) pending_fin: Option<SeqNum>,
+    /// Text that came on the peer's SYN in SYN-SENT (a simultaneous open), queued "for
+    /// processing after the ESTABLISHED state has been reached" (§3.10.7.3).
+    pub(crate) syn_text: Option<Box<[u8]>>,
     /// The peer's FIN has been processed: the receive direction is finished.
     pub(crate) fin_received: bool,
 
@@ -91,16 +142,31 @@ pub(crate) struct Connection {
     /// The MSS we advertise.
     pub(crate) rcv_mss: u16,
 
+    // Options negotiated in the SYNs (RFC 7323, RFC 2018): each is used only if both
+    // SYNs carried it.
+    pub(crate) wscale_ok: bool,
+    pub(crate) sack_ok: bool,
+    pub(crate) ts_ok: bool,
+    /// Shift applied to windows the peer sends us (its SYN's Window Scale).
+    pub(crate) snd_wscale: u8,
+    /// Shift applied to windows we send (our SYN's Window Scale).
+    pub(crate) rcv_wscale: u8,
+    /// Timestamps (RFC 7323): our clock offset, TS.Recent, Last.ACK.sent.
+    pub(crate) ts: TsState,
+    /// Receive-buffer auto-tuning.
+    pub(crate) rcv_tune: RcvTuning,
+    /// SACK blocks to send (RFC 2018 §4, RFC 2883), while out-of-order data is held.
+    pub(crate) sack_rx: Option<Box<SackReceiver>>,
+
     // Retransmission (RFC 6298) and timers.
     pub(crate) rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (its end sequence, when sent). Karn's
     /// rule: cleared when anything is retransmitted.
-    pub(crate) rtt_probe: Option<(SeqNum, Instant)>,
+    pub(crate) rtt_probe: Option<RttProbe>,
     pub(crate) rto_at: Option<Instant>,
     pub(crate) persist_at: Option<Instant>,
-    pub(crate) persist_backoff: u32,
+    pub(crate) persist_backoff: u8,
     pub(crate) delack_at: Option<Instant>,
-    pub(crate) keepalive_at: Option<Instant>,
     pub(crate) time_wait_until: Option<Instant>,
     /// Consecutive timeouts of the same data (R1/R2 bookkeeping, §3.8.3).
     pub(crate) retransmits: u32,
@@ -114,7 +180,6 @@ pub(crate) struct Connection {
     pub(crate) bytes_unacked: u32,
 
     // One-shot transmissions.
-    pub(crate) retransmit_first: bool,
     pub(crate) probe_due: bool,
     pub(crate) keepalive_due: bool,
     pub(crate) rst_due: bool,
@@ -127,11 +192,19 @@ pub(crate) struct Connection {
     // Per-connection options the application may set.
     pub(crate) nodelay: bool,
     pub(crate) r2: Duration,
-    pub(crate) keepalive: Option<Keepalive>,
-    pub(crate) keepalive_sent: u32,
+    /// Keep-alive, when switched on (§3.8.4; off by default, MUST-25).
+    pub(crate) keepalive: Option<Box<KeepaliveState>>,
     pub(crate) last_received: Instant,
 
-    pub(crate) cc: NewReno,
+    /// The congestion controller (RFC 5681 / RFC 9438).
+    pub(crate) cc: Controller,
+    /// Scoreboard, RACK, PRR and recovery state, while data is outstanding.
+    pub(crate) tx: Option<Box<TxState>>,
+    /// What RACK learned about the path (RFC 8985 §6.2).
+    pub(crate) rack_p: RackPersistent,
+    /// RACK.min_RTT in µs (0: none yet) and when it was taken (seconds of `now`).
+    pub(crate) min_rtt_us: u32,
+    pub(crate) min_rtt_at: u32,
 
     // Endpoint bookkeeping.
     /// Earliest timer entry this connection has in the endpoint's timer queue.
@@ -147,14 +220,33 @@ pub(crate) struct Connection {
     pub(crate) listener_queue: crate::listener::ListenerQueue,
     /// Statistics.
     pub(crate) retransmitted_segments: u64,
+    pub(crate) counters: Counters,
 }
 
 impl Connection {
-    fn blank(id: ConnId, tuple: FourTuple, config: &Config, iss: SeqNum, now: Instant) -> Self {
+    fn blank(
+        id: ConnId,
+        tuple: FourTuple,
+        config: &Config,
+        iss: SeqNum,
+        ts_offset: u32,
+        now: Instant,
+    ) -> Self {
         let ipv6 = tuple.local.is_ipv6();
         let rcv_mss = advertised_mss(config.mtu, ipv6);
         // MUST-15: without an MSS option assume 536 (IPv4) / 1220 (IPv6).
         let smss = if ipv6 { 1220 } else { 536 }.min(rcv_mss);
+        // The shift we offer covers the largest buffer auto-tuning may reach.
+        let rcv_wscale = if config.window_scaling {
+            window::shift_for(config.recv_buffer_max.max(config.recv_buffer))
+        } else {
+            0
+        };
+        let initial_recv = if config.window_scaling {
+            config.recv_buffer
+        } else {
+            config.recv_buffer.min(MAX_UNSCALED_WINDOW as usize)
+        };
         Connection {
             id,
             tuple,
@@ -176,24 +268,31 @@ impl Connection {
             irs: SeqNum(0),
             rcv_nxt: SeqNum(0),
             rcv_adv: SeqNum(0),
-            recv_buf: ReceiveBuffer::new(config.recv_buffer.min(MAX_UNSCALED_WINDOW as usize)),
+            recv_buf: ReceiveBuffer::new(initial_recv),
             pending_fin: None,
+            syn_text: None,
             fin_received: false,
             smss,
             rcv_mss,
+            wscale_ok: false,
+            sack_ok: false,
+            ts_ok: false,
+            snd_wscale: 0,
+            rcv_wscale,
+            ts: TsState::new(ts_offset),
+            rcv_tune: RcvTuning::new(SeqNum(0), rcv_mss, now),
+            sack_rx: None,
             rtt: RttEstimator::new(config.rto_initial, config.rto_min, config.rto_max),
             rtt_probe: None,
             rto_at: None,
             persist_at: None,
             persist_backoff: 0,
             delack_at: None,
-            keepalive_at: None,
             time_wait_until: None,
             retransmits: 0,
             r2_deadline: None,
             ack_now: false,
             bytes_unacked: 0,
-            retransmit_first: false,
             probe_due: false,
             keepalive_due: false,
             rst_due: false,
@@ -201,10 +300,17 @@ impl Connection {
             handshake_ack_due: false,
             nodelay: config.nodelay,
             r2: config.r2_data,
-            keepalive: config.keepalive,
-            keepalive_sent: 0,
+            keepalive: config.keepalive.map(KeepaliveState::new),
             last_received: now,
-            cc: NewReno::new(smss, config.initial_cwnd_segments),
+            cc: Controller::new(
+                config.congestion_control,
+                smss,
+                config.initial_cwnd_segments,
+            ),
+            tx: None,
+            rack_p: RackPersistent::default(),
+            min_rtt_us: 0,
+            min_rtt_at: 0,
             timer_entry: None,
             tx_queued: false,
             readable_signalled: false,
@@ -212,12 +318,19 @@ impl Connection {
             write_blocked: false,
             listener_queue: crate::listener::ListenerQueue::None,
             retransmitted_segments: 0,
+            counters: Counters::default(),
         }
     }
 
     /// Active OPEN (§3.10.1): the TCB in SYN-SENT, its SYN ready to go.
-    pub(crate) fn connect(ctx: &mut Ctx<'_>, id: ConnId, tuple: FourTuple, iss: SeqNum) -> Self {
-        let mut c = Connection::blank(id, tuple, ctx.config, iss, ctx.now);
+    pub(crate) fn connect(
+        ctx: &mut Ctx<'_>,
+        id: ConnId,
+        tuple: FourTuple,
+        iss: SeqNum,
+        ts_offset: u32,
+    ) -> Self {
+        let mut c = Connection::blank(id, tuple, ctx.config, iss, ts_offset, ctx.now);
         c.set_state(ctx, State::SynSent);
         c
     }
@@ -229,10 +342,11 @@ impl Connection {
         id: ConnId,
         tuple: FourTuple,
         iss: SeqNum,
+        ts_offset: u32,
         listener: (u32, u32),
         syn: &Segment<'_>,
     ) -> Self {
-        let mut c = Connection::blank(id, tuple, ctx.config, iss, ctx.now);
+        let mut c = Connection::blank(id, tuple, ctx.config, iss, ts_offset, ctx.now);
         c.origin = Origin::Passive {
             listener: listener.0,
             generation: listener.1,
@@ -244,11 +358,35 @@ impl Connection {
         c
     }
 
-    /// Record the peer's SYN: IRS, RCV.NXT, its MSS and window (§3.10.7.2, §3.10.7.3).
+    /// Record the peer's SYN: IRS, RCV.NXT, its MSS and window (§3.10.7.2, §3.10.7.3),
+    /// and settle which options both sides offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
     pub(crate) fn take_syn(&mut self, ctx: &mut Ctx<'_>, syn: &Segment<'_>) {
         self.irs = syn.seq;
         self.rcv_nxt = syn.seq.add(1);
-        self.rcv_adv = self.rcv_nxt.add_len(self.recv_buf.window());
+        let config = ctx.config;
+        self.wscale_ok = config.window_scaling && syn.options.window_scale.is_some();
+        if self.wscale_ok {
+            self.snd_wscale = syn.options.window_scale.unwrap_or(0).min(window::MAX_SHIFT);
+        } else {
+            self.snd_wscale = 0;
+            self.rcv_wscale = 0;
+            if self.recv_buf.capacity() > MAX_UNSCALED_WINDOW as usize {
+                // Nothing has been received yet: the buffer can simply be replaced.
+                self.recv_buf = ReceiveBuffer::new(MAX_UNSCALED_WINDOW as usize);
+            }
+        }
+        self.sack_ok = config.sack && syn.options.sack_permitted;
+        self.ts_ok = false;
+        if config.timestamps {
+            if let Some(ts) = syn.options.timestamps {
+                self.ts_ok = true;
+                self.ts.take_syn(ts.tsval, ctx.now);
+            }
+        }
+        self.rcv_tune = RcvTuning::new(self.rcv_nxt, self.rcv_mss, ctx.now);
+        self.rcv_adv = self
+            .rcv_nxt
+            .add_len(self.recv_buf.window().min(MAX_UNSCALED_WINDOW as usize));
         let peer_mss = syn.options.mss.unwrap_or(if self.tuple.local.is_ipv6() {
             1220
         } else {
@@ -256,7 +394,16 @@ impl Connection {
         });
         // MUST-16: min(SendMSS + 20, MMS_S) − 20 − IP options; we send no IP options and
         // MMS_S is our MTU minus the IP header, so this is min(SendMSS, our MSS).
-        self.smss = peer_mss.min(self.rcv_mss).max(64);
+        // A floor protects against peers announcing absurdly small MSSs, but our own
+        // MTU bound (rcv_mss, from MMS_S) always holds: a floor above it would send
+        // datagrams larger than the link takes.
+        self.smss = peer_mss.max(64).min(self.rcv_mss);
+        if self.ts_ok {
+            // MUST-16 counts TCP options in the header size: every segment now carries
+            // the 12-byte timestamps option, so it carries 12 bytes less data (as
+            // Linux's `mss_cache`); otherwise full segments exceed the MTU.
+            self.smss = self.smss.saturating_sub(TIMESTAMPS_OPTION_LEN).max(64);
+        }
         self.cc
             .set_smss(self.smss, ctx.config.initial_cwnd_segments);
         self.snd_wnd = u32::from(syn.window);
@@ -280,11 +427,12 @@ impl Connection {
         self.set_state(ctx, State::Closed);
         self.close_reason = Some(reason);
         self.clear_timers();
-        self.retransmit_first = false;
         self.probe_due = false;
         self.keepalive_due = false;
         self.ack_now = false;
         self.send_buf = SendBuffer::new(0);
+        self.tx = None;
+        self.sack_rx = None;
         if self.owner == Owner::App {
             ctx.out.events.push_back(Event::Closed(self.id, reason));
         } else {
@@ -302,13 +450,20 @@ impl Connection {
         self.ack_now = false;
         self.send_buf = SendBuffer::new(0);
         self.recv_buf = ReceiveBuffer::new(0);
+        self.tx = None;
+        self.sack_rx = None;
     }
 
     pub(crate) fn clear_timers(&mut self) {
         self.rto_at = None;
+        if let Some(tx) = self.tx.as_mut() {
+            tx.loss_timer = None;
+        }
         self.persist_at = None;
         self.delack_at = None;
-        self.keepalive_at = None;
+        if let Some(k) = self.keepalive.as_mut() {
+            k.at = None;
+        }
         self.time_wait_until = None;
     }
 
@@ -327,12 +482,25 @@ impl Connection {
         ctx.out.reply(self.tuple, repr);
     }
 
-    /// The window we advertise now: free receive buffer, at most 65,535 without scaling,
-    /// never pulling the right edge back (§3.8.6) and applying receiver-side SWS
+    /// The largest window the header can carry on this connection: 65,535 without
+    /// window scaling (MUST-1), 65,535 × 2^shift with it (RFC 7323 §2).
+    pub(crate) fn max_advertisable(&self) -> u32 {
+        if self.wscale_ok {
+            window::max_window(self.rcv_wscale)
+        } else {
+            MAX_UNSCALED_WINDOW
+        }
+    }
+
+    /// The window we advertise now: free receive buffer, at most what the header can
+    /// carry, never pulling the right edge back (§3.8.6) and applying receiver-side SWS
     /// avoidance (§3.8.6.2.2, MUST-39): the right edge only moves forward by at least
-    /// min(buffer / 2, MSS).
+    /// min(buffer / 2, MSS). (The header rounds it to the window scale.)
     pub(crate) fn window_to_advertise(&self) -> u32 {
-        let free = (self.recv_buf.window() as u32).min(MAX_UNSCALED_WINDOW);
+        let max = self.max_advertisable();
+        let free = u32::try_from(self.recv_buf.window())
+            .unwrap_or(u32::MAX)
+            .min(max);
         let current = self.rcv_adv.since(self.rcv_nxt);
         let step = (self.recv_buf.capacity() as u32 / 2)
             .min(u32::from(self.rcv_mss))
@@ -340,7 +508,7 @@ impl Connection {
         if free >= current.saturating_add(step) || free == current {
             free
         } else {
-            current.min(MAX_UNSCALED_WINDOW)
+            current.min(max)
         }
     }
 
@@ -385,6 +553,7 @@ impl Connection {
             }
             let before = self.window_to_advertise();
             let n = self.recv_buf.read(buf);
+            self.tune_recv_buffer(ctx);
             self.maybe_window_update(ctx, before);
             return Ok(n);
         }
@@ -414,6 +583,88 @@ impl Connection {
             if advertised < step || after - advertised >= 2 * u32::from(self.rcv_mss) {
                 self.ack_now = true;
             }
+        }
+    }
+
+    /// Receive-buffer auto-tuning after the application read (see [`crate::window`]).
+    fn tune_recv_buffer(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.state.is_synchronized() {
+            return;
+        }
+        let read_seq = self.rcv_nxt.sub(self.recv_buf.readable() as u32);
+        let max = ctx
+            .config
+            .recv_buffer_max
+            .max(ctx.config.recv_buffer)
+            .min(self.max_advertisable() as usize);
+        let tune = self.rcv_tune.on_read(
+            read_seq,
+            ctx.now,
+            self.rtt.srtt(),
+            self.rcv_mss,
+            self.recv_buf.capacity(),
+            max,
+        );
+        if let Tune::Grow(n) = tune {
+            self.recv_buf.set_capacity(n);
+        }
+    }
+
+    /// Tell the application it may write again, once per transition.
+    pub(crate) fn signal_writable(&mut self, ctx: &mut Ctx<'_>) {
+        if self.write_blocked && self.send_buf.free() > 0 && self.owner == Owner::App {
+            self.write_blocked = false;
+            if !self.writable_signalled {
+                self.writable_signalled = true;
+                ctx.out.events.push_back(Event::Writable(self.id));
+            }
+        }
+    }
+
+    /// Switch the congestion controller, keeping the current window.
+    pub(crate) fn set_congestion_control(&mut self, algo: crate::CongestionAlgorithm) {
+        self.cc.switch_to(algo);
+    }
+
+    /// A `TCP_INFO`-like snapshot.
+    pub(crate) fn stats(&self) -> ConnStats {
+        let c = &self.counters;
+        ConnStats {
+            state: self.state,
+            congestion_control: self.cc.algorithm(),
+            srtt: self.rtt.srtt(),
+            rttvar: self.rtt.rttvar(),
+            min_rtt: self.min_rtt(),
+            rto: self.rtt.rto(),
+            cwnd: self.cc.cwnd(),
+            ssthresh: self.cc.ssthresh(),
+            snd_wnd: self.snd_wnd,
+            rcv_wnd: self.window_to_advertise(),
+            snd_mss: self.smss,
+            rcv_mss: self.rcv_mss,
+            send_buffer: self.send_buf.capacity(),
+            recv_buffer: self.recv_buf.capacity(),
+            bytes_in_flight: self.flight(),
+            pipe: self.pipe(),
+            in_recovery: self.tx.as_ref().is_some_and(|t| t.in_fast_recovery()),
+            snd_wscale: self.wscale_ok.then_some(self.snd_wscale),
+            rcv_wscale: self.wscale_ok.then_some(self.rcv_wscale),
+            sack: self.sack_ok,
+            timestamps: self.ts_ok,
+            bytes_sent: c.bytes_sent,
+            bytes_retransmitted: c.bytes_retransmitted,
+            bytes_acked: c.bytes_acked,
+            bytes_received: c.bytes_received,
+            segments_sent: c.segments_sent,
+            segments_received: c.segments_received,
+            segments_retransmitted: self.retransmitted_segments,
+            segments_lost: c.segments_lost,
+            fast_recoveries: c.fast_recoveries,
+            timeouts: c.timeouts,
+            tail_loss_probes: c.tail_loss_probes,
+            dsacks_received: c.dsacks_received,
+            paws_rejected: c.paws_rejected,
+            reordering_seen: self.rack_p.reordering_seen,
         }
     }
 
@@ -488,17 +739,17 @@ impl Connection {
     }
 
     pub(crate) fn set_keepalive(&mut self, now: Instant, keepalive: Option<Keepalive>) {
-        self.keepalive = keepalive;
-        self.keepalive_sent = 0;
-        self.keepalive_at = None;
+        self.keepalive = keepalive.map(KeepaliveState::new);
         self.arm_keepalive(now);
     }
 }
 
-/// The MSS we advertise: the MTU less minimal IP and TCP headers (§3.7.1).
+/// The MSS we advertise: the MTU less minimal IP and TCP headers (§3.7.1). No floor
+/// above that: MUST-67 says the MSS advertised is at most MMS_R − 20 (an MTU of 72
+/// gives 32, not more).
 pub(crate) fn advertised_mss(mtu: u16, ipv6: bool) -> u16 {
     let overhead = if ipv6 { 60 } else { 40 };
-    mtu.saturating_sub(overhead).max(64)
+    mtu.saturating_sub(overhead).max(1)
 }
 
 #[cfg(test)]
@@ -506,9 +757,16 @@ mod size_tests {
     /// An idle established connection must stay well under 1 KiB of heap (issue 2): the
     /// TCB itself (stored inline in the endpoint's slab) is the bulk of it, since buffers
     /// are released when drained.
+    ///
+    /// Issue 3 raised the bound from 640 to 656 bytes: the negotiated options, the
+    /// timestamp state (RFC 7323), receive auto-tuning, the RACK path state and min RTT,
+    /// the CUBIC controller and the `TCP_INFO` counters are per connection (about 190
+    /// bytes), while everything that only matters with data outstanding (scoreboard,
+    /// RACK, PRR, recovery, loss timer) and the receiver's SACK blocks live in boxes
+    /// that idle connections do not have, and keep-alive state moved to a box too.
     #[test]
     fn an_idle_tcb_stays_small() {
         let size = core::mem::size_of::<super::Connection>();
-        assert!(size <= 640, "TCB grew to {size} bytes");
+        assert!(size <= 656, "TCB grew to {size} bytes");
     }
 }

@@ -1,13 +1,19 @@
-//! Deciding what to send next: the SYN / SYN-ACK, data within the send window (§3.8.6)
-//! subject to Nagle (§3.7.4, MUST-17) and sender-side SWS avoidance (§3.8.6.2.1,
-//! MUST-38), the FIN, retransmissions, zero-window probes (§3.8.6.1, MUST-35/36),
-//! keep-alive probes (§3.8.4) and ACKs (§3.8.6.3).
+//! Deciding what to send next: the SYN / SYN-ACK with their options (RFC 7323, RFC
+//! 2018), data within the send and congestion windows (§3.8.6) subject to Nagle
+//! (§3.7.4, MUST-17) and sender-side SWS avoidance (§3.8.6.2.1, MUST-38), the FIN,
+//! retransmissions in RFC 6675's NextSeg order, tail loss probes (RFC 8985 §7),
+//! zero-window probes (§3.8.6.1, MUST-35/36), keep-alive probes (§3.8.4) and ACKs
+//! (§3.8.6.3) with timestamps and SACK blocks.
 
-use super::Connection;
+use super::recovery::Recovery;
+use super::{Connection, MAX_UNSCALED_WINDOW};
+use crate::congestion::CongestionControl;
 use crate::outbox::Ctx;
-use crate::{Instant, State};
+use crate::rack::Probe;
+use crate::scoreboard::TxSeg;
+use crate::{window, Instant, SeqNum, State};
 use core::time::Duration;
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// Longest wait between zero-window probes.
 const MAX_PERSIST_INTERVAL: Duration = Duration::from_secs(60);
@@ -33,7 +39,17 @@ impl Connection {
             State::Closed | State::Listen => None,
             State::SynSent => (self.snd_nxt == self.iss).then(|| self.emit_syn(ctx, false)),
             State::SynReceived => {
-                (self.snd_nxt == self.iss || self.ack_now).then(|| self.emit_syn(ctx, true))
+                if self.snd_nxt == self.iss || (self.ack_now && !self.syn_ack_sent) {
+                    Some(self.emit_syn(ctx, true))
+                } else if self.ack_now {
+                    // §3.10.7.4: an unacceptable segment (or a challenge, RFC 5961) in
+                    // SYN-RECEIVED gets <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, not the
+                    // SYN-ACK again; a duplicate SYN, which does ask for the SYN-ACK, has
+                    // set SND.NXT back to ISS above.
+                    Some(self.emit_ack(ctx, self.snd_nxt))
+                } else {
+                    None
+                }
             }
             State::TimeWait => self.ack_now.then(|| self.emit_ack(ctx, self.snd_max)),
             _ => self.poll_synchronized(ctx, payload),
@@ -45,7 +61,9 @@ impl Connection {
     }
 
     /// `<SEQ=ISS><CTL=SYN>` or `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, with our MSS
-    /// (MUST-14); the window in a SYN is never scaled.
+    /// (MUST-14); the window in a SYN is never scaled. A SYN offers window scaling,
+    /// SACK and timestamps as configured; a SYN-ACK answers with those the SYN offered
+    /// (RFC 7323 §1.3, §2.2, §3.2; RFC 2018 §2).
     fn emit_syn(&mut self, ctx: &mut Ctx<'_>, with_ack: bool) -> Outgoing {
         // ISS has been sent before: by an earlier SYN or SYN-ACK.
         let resent_iss = self.snd_max.gt(self.iss);
@@ -61,11 +79,23 @@ impl Connection {
         if with_ack {
             flags = flags | TcpFlags::ACK;
         }
+        let config = ctx.config;
+        let (ws, sack, ts) = if with_ack {
+            (self.wscale_ok, self.sack_ok, self.ts_ok)
+        } else {
+            (config.window_scaling, config.sack, config.timestamps)
+        };
         let options = TcpOptions {
             mss: Some(self.rcv_mss),
+            window_scale: ws.then_some(self.rcv_wscale),
+            sack_permitted: sack,
+            timestamps: ts.then(|| Timestamps {
+                tsval: self.ts.tsval(ctx.now),
+                tsecr: if with_ack { self.ts.recent } else { 0 },
+            }),
             ..TcpOptions::default()
         };
-        let repr = self.header(self.iss, flags, options);
+        let repr = self.header(ctx.now, self.iss, flags, options);
         self.snd_nxt = self.iss.add(1);
         self.snd_max = self.snd_max.max(self.snd_nxt);
         self.note_sent(ctx.now, retransmission, true);
@@ -106,21 +136,18 @@ impl Connection {
         }
         if self.ack_now {
             // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the RFC's SND.NXT, the highest
-            // sequence number sent (`snd_max`): after a timeout our go-back pointer
-            // `snd_nxt` may sit below the peer's RCV.NXT, and an ACK carrying it would be
-            // unacceptable to the peer (§3.10.7.4, first check) and never processed.
+            // sequence number sent (`snd_max`): a zero-window probe may have gone past
+            // our SND.NXT, and an ACK carrying a lower number could sit below the peer's
+            // RCV.NXT and be unacceptable to it (§3.10.7.4, first check).
             return Some(self.emit_ack(ctx, self.snd_max));
         }
         None
     }
 
-    /// Sequence number just past the last queued data byte (data starts at SND.UNA once
-    /// our SYN is acknowledged).
-    fn data_end(&self) -> crate::SeqNum {
-        self.snd_una.add_len(self.send_buf.len())
-    }
-
-    /// The next data and/or FIN segment the windows, Nagle and SWS avoidance allow.
+    /// The next data and/or FIN segment, in the order of RFC 6675's NextSeg: a tail
+    /// loss probe if one is due (it ignores cwnd, RFC 8985 §7.3), a lost segment
+    /// (rule 1), new data as the windows, Nagle and SWS avoidance allow (rule 2), and
+    /// in fast recovery rules 3 and 4. Everything but the probe fits in `cwnd − pipe`.
     fn next_data_segment(&mut self, ctx: &mut Ctx<'_>, payload: &mut [u8]) -> Option<Outgoing> {
         if !matches!(
             self.state,
@@ -133,39 +160,60 @@ impl Connection {
             return None;
         }
         let smss = usize::from(self.smss).min(payload.len());
-        let buffered = self.send_buf.len();
-        if self.retransmit_first {
-            // Fast retransmit / NewReno partial ACK: resend the first unacknowledged
-            // segment without disturbing SND.NXT.
-            self.retransmit_first = false;
-            if self.snd_max.gt(self.snd_una) {
-                let len = buffered
-                    .min(smss)
-                    .min(self.snd_max.since(self.snd_una) as usize);
-                let fin = self.fin_queued && len == buffered && self.snd_max.gt(self.data_end());
-                return Some(self.emit_data(ctx, self.snd_una, len, fin, payload));
+        if smss == 0 {
+            return None;
+        }
+        if self.tx.as_ref().is_some_and(|t| t.probe_due) {
+            if let Some(out) = self.send_loss_probe(ctx, payload, smss) {
+                return Some(out);
             }
         }
+        let cwnd = self.cc.cwnd();
+        let room = cwnd.saturating_sub(self.pipe()) as usize;
+
+        // Rule 1: retransmit what is lost before anything new.
+        if let Some(seg) = self.tx.as_mut().and_then(|t| t.board.next_to_resend()) {
+            if room >= (seg.len as usize).min(smss) {
+                return Some(self.resend(ctx, seg, payload));
+            }
+            self.note_cwnd_usage(true);
+            return None;
+        }
+
+        // Rule 2: new data.
+        let buffered = self.send_buf.len();
         let data_off = self.snd_nxt.since(self.snd_una) as usize;
         let fin_pending = self.fin_queued && !self.fin_was_acked && data_off <= buffered;
         let unsent = buffered.saturating_sub(data_off);
         if unsent == 0 && !fin_pending {
-            return None;
+            return self.recovery_retransmission(ctx, payload, room);
         }
         let in_flight = self.flight();
         // MUST-34: the usable window may be "negative" if the peer shrank it.
-        let wnd = self.snd_wnd.min(self.cc.cwnd);
-        let usable = wnd.saturating_sub(in_flight) as usize;
-        let len = unsent.min(usable).min(smss);
+        let rwnd_room = self.snd_wnd.saturating_sub(in_flight) as usize;
+        let len = unsent.min(rwnd_room).min(room).min(smss);
         let fin = fin_pending && len == unsent;
+        let want = unsent.min(smss);
+        if len < want && rwnd_room >= want {
+            self.note_cwnd_usage(true); // the congestion window holds us back
+        }
         if len == 0 && !fin {
             return None;
         }
         if len < smss && !fin {
-            let nagle_holds = !self.nodelay && in_flight > 0;
+            // Nagle (§3.7.4) in Minshall's variant, as Linux: a small segment waits
+            // while another small segment is unacknowledged. (Waiting for *all*
+            // outstanding data, as §3.7.4 words it, would hold the last piece of every
+            // bulk write for a round trip behind a full window.)
+            let small_in_flight = self
+                .tx
+                .as_ref()
+                .and_then(|t| t.small_end)
+                .is_some_and(|end| end.gt(self.snd_una));
+            let nagle_holds = !self.nodelay && in_flight > 0 && small_in_flight;
             if len == unsent {
-                // All queued data fits: Nagle (§3.7.4) waits for outstanding data to be
-                // acknowledged before sending a small segment.
+                // All queued data fits: Nagle waits for the small segment in flight
+                // to be acknowledged before sending another.
                 if nagle_holds {
                     return None;
                 }
@@ -180,7 +228,111 @@ impl Connection {
             }
         }
         let seq = self.snd_nxt;
-        Some(self.emit_data(ctx, seq, len, fin, payload))
+        let out = self.emit_data(ctx, seq, len, fin, payload);
+        self.on_sent_new(ctx.now, seq, out.len as u32 + u32::from(fin), fin);
+        if out.len < smss {
+            let end = self.snd_nxt;
+            self.tx_state().small_end = Some(end);
+        }
+        let limited = self.pipe() >= self.cc.cwnd();
+        self.note_cwnd_usage(limited);
+        Some(out)
+    }
+
+    /// NextSeg rules 3 and 4 (RFC 6675 §4), in fast recovery when there is no new data:
+    /// an unSACKed segment below the highest SACK not yet resent, else, once per
+    /// recovery, the highest unSACKed segment (the "rescue" retransmission).
+    fn recovery_retransmission(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        payload: &mut [u8],
+        room: usize,
+    ) -> Option<Outgoing> {
+        let tx = self.tx.as_mut()?;
+        let Recovery::Fast { since, .. } = tx.recovery else {
+            return None;
+        };
+        if let Some(seg) = tx.board.next_unsacked_below_high(since) {
+            if room < seg.len as usize {
+                return None;
+            }
+            return Some(self.resend(ctx, seg, payload));
+        }
+        if !tx.rescue_done {
+            if let Some(seg) = tx.board.highest_unsacked() {
+                if room >= seg.len as usize {
+                    tx.rescue_done = true;
+                    return Some(self.resend(ctx, seg, payload));
+                }
+            }
+        }
+        None
+    }
+
+    /// Send a recorded segment again, whole (cut to the buffer if it must be).
+    fn resend(&mut self, ctx: &mut Ctx<'_>, seg: TxSeg, payload: &mut [u8]) -> Outgoing {
+        let mut seg = seg;
+        if seg.data_len() as usize > payload.len() {
+            let fit = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+            if let Some(tx) = self.tx.as_mut() {
+                if let Some(cut) = tx.board.limit(seg.start, fit) {
+                    seg = cut;
+                }
+            }
+        }
+        let len = (seg.data_len() as usize).min(payload.len());
+        let out = self.emit_data(ctx, seg.start, len, seg.fin(), payload);
+        self.on_sent_again(ctx.now, seg.start, seg.len);
+        out
+    }
+
+    /// A tail loss probe (RFC 8985 §7.3): one segment of new data if the receive
+    /// window allows, else the last segment sent again; then the RTO timer, not the
+    /// probe timer, is armed.
+    fn send_loss_probe(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        payload: &mut [u8],
+        smss: usize,
+    ) -> Option<Outgoing> {
+        let now = ctx.now;
+        if let Some(tx) = self.tx.as_mut() {
+            tx.probe_due = false;
+        }
+        let buffered = self.send_buf.len();
+        let data_off = self.snd_nxt.since(self.snd_una) as usize;
+        let unsent = buffered.saturating_sub(data_off);
+        let rwnd_room = self.snd_wnd.saturating_sub(self.flight()) as usize;
+        let (out, is_retrans) = if unsent > 0 && rwnd_room > 0 {
+            let len = unsent.min(smss).min(rwnd_room);
+            let fin = self.fin_queued && !self.fin_was_acked && len == unsent;
+            let seq = self.snd_nxt;
+            let out = self.emit_data(ctx, seq, len, fin, payload);
+            let tx = self.tx_state();
+            tx.board
+                .push(seq, out.len as u32 + u32::from(fin), fin, now);
+            (out, false)
+        } else {
+            let tx = self.tx.as_ref()?;
+            let last = tx.board.last().copied()?;
+            let seg = if last.sacked() {
+                tx.board.highest_unsacked()?
+            } else {
+                last
+            };
+            (self.resend(ctx, seg, payload), true)
+        };
+        let end_seq = self.snd_nxt;
+        if let Some(tx) = self.tx.as_mut() {
+            tx.probe = Some(Probe {
+                end_seq,
+                is_retrans,
+            });
+            tx.loss_timer = None;
+        }
+        self.counters.tail_loss_probes = self.counters.tail_loss_probes.saturating_add(1);
+        self.rto_at = Some(now + self.rtt.rto());
+        Some(out)
     }
 
     /// A zero-window probe (§3.8.6.1): one byte of new data past the window, sent without
@@ -202,16 +354,20 @@ impl Connection {
         if n == unsent {
             flags = flags | TcpFlags::PSH;
         }
-        let repr = self.header(self.snd_nxt, flags, TcpOptions::default());
-        let end = self.snd_nxt.add_len(n);
+        let seq = self.snd_nxt;
+        let mut repr = self.header(ctx.now, seq, flags, TcpOptions::default());
+        self.fit_options(&mut repr, n);
+        let end = seq.add_len(n);
         let retransmission = self.snd_max.ge(end);
         if usable > 0 {
             self.snd_nxt = end; // a real (small) segment inside the window
+            self.on_sent_new(ctx.now, seq, n as u32, false);
             if self.rto_at.is_none() {
                 self.rto_at = Some(ctx.now + self.rtt.rto());
             }
         }
         self.snd_max = self.snd_max.max(end);
+        self.count_payload(n, retransmission);
         self.note_sent(ctx.now, retransmission, false);
         self.persist_at = None;
         self.update_persist(ctx.now);
@@ -226,7 +382,7 @@ impl Connection {
     fn emit_data(
         &mut self,
         ctx: &mut Ctx<'_>,
-        seq: crate::SeqNum,
+        seq: SeqNum,
         len: usize,
         fin: bool,
         payload: &mut [u8],
@@ -240,13 +396,15 @@ impl Connection {
         if fin {
             flags = flags | TcpFlags::FIN;
         }
-        let repr = self.header(seq, flags, TcpOptions::default());
+        let mut repr = self.header(ctx.now, seq, flags, TcpOptions::default());
+        self.fit_options(&mut repr, n);
         let end = seq.add_len(n).add(u32::from(fin));
         let retransmission = seq.lt(self.snd_max);
         if self.snd_nxt.lt(end) {
             self.snd_nxt = end;
         }
         self.snd_max = self.snd_max.max(end);
+        self.count_payload(n, retransmission);
         self.note_sent(ctx.now, retransmission, n > 0 || fin);
         self.persist_at = None;
         self.persist_backoff = 0;
@@ -257,9 +415,34 @@ impl Connection {
         }
     }
 
+    fn count_payload(&mut self, n: usize, retransmission: bool) {
+        let c = &mut self.counters;
+        c.bytes_sent = c.bytes_sent.saturating_add(n as u64);
+        if retransmission {
+            c.bytes_retransmitted = c.bytes_retransmitted.saturating_add(n as u64);
+        }
+    }
+
+    /// MUST-16: options and data together never exceed the peer's MSS, which counts no
+    /// options (the timestamps option is already taken out of `smss`). SACK blocks that
+    /// do not fit beside the data are left out, the first (most recent) kept longest
+    /// (RFC 2018 §4); pure ACKs carry them all.
+    fn fit_options(&self, repr: &mut TcpRepr, payload: usize) {
+        let ts = if self.ts_ok {
+            super::TIMESTAMPS_OPTION_LEN
+        } else {
+            0
+        };
+        let budget = usize::from(self.smss.saturating_add(ts));
+        while !repr.options.sack.is_empty() && repr.options.wire_len() + payload > budget {
+            let keep = repr.options.sack.len() - 1;
+            repr.options.sack.truncate(keep);
+        }
+    }
+
     /// `<SEQ=seq><ACK=RCV.NXT><CTL=ACK>`.
-    fn emit_ack(&mut self, ctx: &mut Ctx<'_>, seq: crate::SeqNum) -> Outgoing {
-        let repr = self.header(seq, TcpFlags::ACK, TcpOptions::default());
+    fn emit_ack(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum) -> Outgoing {
+        let repr = self.header(ctx.now, seq, TcpFlags::ACK, TcpOptions::default());
         self.note_sent(ctx.now, false, false);
         Outgoing {
             repr,
@@ -268,16 +451,55 @@ impl Connection {
         }
     }
 
-    /// A header from this connection with the current ACK and window. Sending it
+    /// A header from this connection with the current ACK and window, and the options
+    /// every segment carries once negotiated: timestamps (RFC 7323 §3.2) and, on ACKs
+    /// while out-of-order data is held, SACK blocks (RFC 2018 §4). Sending it
     /// acknowledges everything received, so pending-ACK state is cleared.
-    fn header(&mut self, seq: crate::SeqNum, flags: TcpFlags, options: TcpOptions) -> TcpRepr {
+    fn header(
+        &mut self,
+        now: Instant,
+        seq: SeqNum,
+        flags: TcpFlags,
+        mut options: TcpOptions,
+    ) -> TcpRepr {
         let with_ack = flags.ack();
-        let window = self.window_to_advertise();
+        let wanted = self.window_to_advertise();
+        let (window, field) = if flags.syn() || !self.wscale_ok {
+            // A SYN's window is never scaled (RFC 7323 §2.2).
+            let w = wanted.min(MAX_UNSCALED_WINDOW);
+            (w, w as u16)
+        } else {
+            let current = self.rcv_adv.since(self.rcv_nxt);
+            let (w, f) = window::scaled_advertisement(wanted, current, self.rcv_wscale);
+            // Rounding up must not promise more than the buffer can hold: repeated, it
+            // creeps the right edge past the buffer, and the data sent there is dropped
+            // and resent until R2. Past the buffer, round down instead: RFC 7323 §2.4
+            // allows that retraction, and RCV.ADV still honours every earlier edge.
+            let room = u32::try_from(self.recv_buf.window()).unwrap_or(u32::MAX);
+            if w > room && w > wanted {
+                let f = (room >> self.rcv_wscale.min(14)).min(65_535);
+                (f << self.rcv_wscale.min(14), f as u16)
+            } else {
+                (w, f)
+            }
+        };
         if with_ack {
             self.rcv_adv = self.rcv_adv.max(self.rcv_nxt.add(window));
             self.ack_now = false;
             self.delack_at = None;
             self.bytes_unacked = 0;
+            self.ts.last_ack_sent = self.rcv_nxt;
+        }
+        if !flags.syn() {
+            if self.ts_ok {
+                options.timestamps = Some(Timestamps {
+                    tsval: self.ts.tsval(now),
+                    tsecr: self.ts.recent,
+                });
+            }
+            if self.sack_ok && with_ack {
+                self.add_sack_blocks(&mut options);
+            }
         }
         TcpRepr {
             src_port: self.tuple.local.port(),
@@ -285,21 +507,57 @@ impl Connection {
             seq: seq.raw(),
             ack: if with_ack { self.rcv_nxt.raw() } else { 0 },
             flags,
-            window: window.min(u32::from(u16::MAX)) as u16,
+            window: field,
             urgent: 0,
             options,
         }
     }
 
-    /// Bookkeeping after sending something that occupies sequence space: arm the
-    /// retransmission timer (RFC 6298 §5.1) and apply Karn's rule to retransmissions.
+    /// SACK blocks for an ACK (RFC 2018 §4, RFC 2883), as many as fit next to the
+    /// other options.
+    fn add_sack_blocks(&mut self, options: &mut TcpOptions) {
+        let Some(rx) = self.sack_rx.as_mut() else {
+            return;
+        };
+        let max = options.max_sack_blocks();
+        let rcv_nxt = self.rcv_nxt;
+        let recv_buf = &self.recv_buf;
+        options.sack = rx.blocks(
+            rcv_nxt,
+            || {
+                recv_buf
+                    .out_of_order()
+                    .map(move |(s, e)| (rcv_nxt.add_len(s), rcv_nxt.add_len(e)))
+            },
+            max,
+        );
+        if rx.is_idle(recv_buf.has_out_of_order()) {
+            self.sack_rx = None;
+        }
+    }
+
+    /// Bookkeeping after sending a segment: arm the retransmission timer (RFC 6298
+    /// §5.1) for one that occupies sequence space and apply Karn's rule to
+    /// retransmissions.
     fn note_sent(&mut self, now: Instant, retransmission: bool, occupies_seq: bool) {
+        self.counters.segments_sent = self.counters.segments_sent.saturating_add(1);
         if retransmission {
-            self.rtt_probe = None;
+            if self.ts_ok {
+                // The echo will tell which transmission an ACK answers (RFC 7323 §4).
+                if let Some(p) = self.rtt_probe.as_mut() {
+                    p.ambiguous = true;
+                }
+            } else {
+                self.rtt_probe = None; // Karn's rule
+            }
             self.retransmitted_segments += 1;
         } else if occupies_seq && self.rtt_probe.is_none() {
             // Time this segment: it ends at SND.NXT, which the caller has just advanced.
-            self.rtt_probe = Some((self.snd_nxt, now));
+            self.rtt_probe = Some(super::RttProbe {
+                end: self.snd_nxt,
+                sent: now,
+                ambiguous: false,
+            });
         }
         if occupies_seq && self.rto_at.is_none() && self.snd_max.gt(self.snd_una) {
             // Never wait past R2: the last timeout lands exactly on it.
@@ -324,7 +582,7 @@ impl Connection {
             }
             return;
         }
-        let usable = self.snd_wnd.min(self.cc.cwnd) as usize;
+        let usable = self.snd_wnd.min(self.cc.cwnd()) as usize;
         let blocked = usable < self.send_buf.len().min(usize::from(self.smss));
         if !blocked {
             self.persist_at = None;

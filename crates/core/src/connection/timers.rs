@@ -1,6 +1,8 @@
 //! The connection's timers: retransmission with exponential backoff and the R1/R2
-//! thresholds (RFC 6298 §5, RFC 9293 §3.8.1–3.8.3, MUST-18..23), persist (§3.8.6.1),
-//! delayed ACK (§3.8.6.3), keep-alive (§3.8.4, MUST-24..29) and TIME-WAIT (§3.6.1).
+//! thresholds (RFC 6298 §5, RFC 9293 §3.8.1–3.8.3, MUST-18..23), the loss-detection
+//! timer (RACK reordering window or tail loss probe, RFC 8985 §6.3, §7.2), persist
+//! (§3.8.6.1), delayed ACK (§3.8.6.3), keep-alive (§3.8.4, MUST-24..29) and TIME-WAIT
+//! (§3.6.1).
 //!
 //! Each timer is an `Option<Instant>` in the TCB; the endpoint keeps one queue entry per
 //! connection at the earliest of them ([`Connection::next_deadline`]) and calls
@@ -9,16 +11,28 @@
 use super::{Connection, Origin};
 use crate::endpoint::{CloseReason, Event};
 use crate::outbox::Ctx;
-use crate::{Instant, State};
+use crate::{Instant, Keepalive, State};
+use core::time::Duration;
+
+/// Shortest keep-alive interval used, whatever the application set: an interval of zero
+/// would re-arm the timer at `now` for ever inside one `handle_timeout`.
+const MIN_KEEPALIVE_INTERVAL: Duration = Duration::from_millis(1);
+
+fn keepalive_interval(ka: &Keepalive) -> Duration {
+    ka.interval.max(MIN_KEEPALIVE_INTERVAL)
+}
 
 impl Connection {
     /// The earliest time any of this connection's timers is due.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         [
             self.rto_at,
+            self.tx
+                .as_ref()
+                .and_then(|t| t.loss_timer.map(|(at, _)| at)),
             self.persist_at,
             self.delack_at,
-            self.keepalive_at,
+            self.keepalive.as_ref().and_then(|k| k.at),
             self.time_wait_until,
         ]
         .into_iter()
@@ -39,6 +53,17 @@ impl Connection {
             self.delack_at = None;
             self.ack_now = true;
         }
+        // The loss-detection timer before the RTO: a probe due at the same instant
+        // re-arms the RTO (RFC 8985 §7.3).
+        let loss_timer = self.tx.as_ref().and_then(|t| t.loss_timer);
+        if let Some((at, kind)) = loss_timer {
+            if at <= now {
+                if let Some(tx) = self.tx.as_mut() {
+                    tx.loss_timer = None;
+                }
+                self.on_loss_timer(ctx, kind);
+            }
+        }
         if self.rto_at.is_some_and(|t| t <= now) {
             self.rto_at = None;
             self.on_retransmission_timeout(ctx);
@@ -51,9 +76,11 @@ impl Connection {
             self.probe_due = true;
             self.persist_backoff = self.persist_backoff.saturating_add(1);
         }
-        if self.keepalive_at.is_some_and(|t| t <= now) {
-            self.keepalive_at = None;
-            self.on_keepalive_timeout(ctx);
+        if let Some(k) = self.keepalive.as_mut() {
+            if k.at.is_some_and(|t| t <= now) {
+                k.at = None;
+                self.on_keepalive_timeout(ctx);
+            }
         }
     }
 
@@ -89,21 +116,27 @@ impl Connection {
                 .events
                 .push_back(Event::RetransmitThreshold(self.id));
         }
-        if self.state.is_synchronized() {
-            self.cc.on_rto(self.snd_max.since(self.snd_una));
-        }
         self.rtt.backoff();
-        self.rtt_probe = None;
-        self.retransmit_first = false;
-        // Go back: everything from SND.UNA is sent again, as the windows allow. The
-        // first segment out re-arms the timer with the backed-off RTO.
-        self.snd_nxt = self.snd_una;
+        if !self.ts_ok {
+            self.rtt_probe = None; // Karn's rule
+        }
+        if self.state.is_synchronized() {
+            // Every unSACKed segment is lost and is sent again as the windows allow
+            // (go-back-N without SACK); the first one out re-arms the timer with the
+            // backed-off RTO.
+            self.on_rto_loss(ctx);
+        } else {
+            // The SYN or SYN-ACK goes again.
+            self.snd_nxt = self.snd_una;
+        }
     }
 
     /// §3.8.4: probe an idle connection; after `probes` unanswered probes (never just
     /// one, MUST-29) the connection is dead.
     fn on_keepalive_timeout(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(ka) = self.keepalive else { return };
+        let Some(ka) = self.keepalive.as_ref().map(|k| k.params) else {
+            return;
+        };
         if !matches!(self.state, State::Established | State::CloseWait) {
             return;
         }
@@ -113,33 +146,39 @@ impl Connection {
             self.arm_keepalive(ctx.now);
             return;
         }
-        if self.keepalive_sent >= ka.probes.max(2) {
+        let sent = self.keepalive.as_ref().map_or(0, |k| k.sent);
+        if sent >= ka.probes.max(2) {
             self.terminate(ctx, CloseReason::TimedOut);
             return;
         }
-        self.keepalive_sent += 1;
         self.keepalive_due = true;
-        self.keepalive_at = Some(ctx.now + ka.interval);
+        if let Some(k) = self.keepalive.as_mut() {
+            k.sent += 1;
+            k.at = Some(ctx.now + keepalive_interval(&ka));
+        }
     }
 
     /// (Re)arm the keep-alive timer after activity.
     pub(crate) fn arm_keepalive(&mut self, now: Instant) {
-        let Some(ka) = self.keepalive else {
-            self.keepalive_at = None;
+        let active = matches!(self.state, State::Established | State::CloseWait);
+        let last_received = self.last_received;
+        let Some(k) = self.keepalive.as_mut() else {
             return;
         };
-        if !matches!(self.state, State::Established | State::CloseWait) {
-            self.keepalive_at = None;
+        if !active {
+            k.at = None;
             return;
         }
-        if self.last_received == now {
-            self.keepalive_sent = 0;
+        let ka = k.params;
+        if last_received == now {
+            k.sent = 0;
         }
-        if self.keepalive_sent == 0 {
-            let at = self.last_received + ka.idle;
-            self.keepalive_at = Some(if at > now { at } else { now + ka.interval });
-        } else if self.keepalive_at.is_none() {
-            self.keepalive_at = Some(now + ka.interval);
+        if k.sent == 0 {
+            let at = last_received + ka.idle;
+            let retry = now + keepalive_interval(&ka);
+            k.at = Some(if at > now { at } else { retry });
+        } else if k.at.is_none() {
+            k.at = Some(now + keepalive_interval(&ka));
         }
     }
 }

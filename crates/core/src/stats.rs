@@ -1,0 +1,105 @@
+//! Per-connection statistics an application can read, like Linux's `TCP_INFO`
+//! ([`crate::Endpoint::stats`]).
+
+use crate::{CongestionAlgorithm, State};
+use core::time::Duration;
+
+/// A snapshot of one connection: its state, round-trip estimates, windows, negotiated
+/// options and counters since it was opened. Byte counts are of payload (sequence
+/// space without SYN and FIN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnStats {
+    /// RFC 9293 state.
+    pub state: State,
+    /// The congestion controller in use.
+    pub congestion_control: CongestionAlgorithm,
+
+    /// Smoothed round-trip time (RFC 6298 SRTT), once measured.
+    pub srtt: Option<Duration>,
+    /// Round-trip time variation (RFC 6298 RTTVAR), once measured.
+    pub rttvar: Option<Duration>,
+    /// The smallest round-trip time measured recently (RACK's min_RTT).
+    pub min_rtt: Option<Duration>,
+    /// The retransmission timeout now, with any backoff.
+    pub rto: Duration,
+
+    /// Congestion window, bytes.
+    pub cwnd: u32,
+    /// Slow-start threshold, bytes (`u32::MAX` until the first loss).
+    pub ssthresh: u32,
+    /// The window the peer last advertised (scaled), bytes.
+    pub snd_wnd: u32,
+    /// The window we advertise now, bytes.
+    pub rcv_wnd: u32,
+    /// Our sending MSS (the smaller of ours and the peer's, MUST-16).
+    pub snd_mss: u16,
+    /// The MSS we advertised.
+    pub rcv_mss: u16,
+    /// Send-buffer capacity now (grows with auto-tuning), bytes.
+    pub send_buffer: usize,
+    /// Receive-buffer capacity now (grows with auto-tuning), bytes.
+    pub recv_buffer: usize,
+    /// Bytes sent and not yet cumulatively acknowledged (SND.NXT − SND.UNA).
+    pub bytes_in_flight: u32,
+    /// RFC 6675 pipe: the bytes the sender believes are still in the network.
+    pub pipe: u32,
+    /// In fast (SACK or duplicate-ACK) loss recovery now.
+    pub in_recovery: bool,
+
+    /// The shift applied to windows the peer sends (RFC 7323), if negotiated.
+    pub snd_wscale: Option<u8>,
+    /// The shift applied to windows we send, if negotiated.
+    pub rcv_wscale: Option<u8>,
+    /// SACK was negotiated (RFC 2018).
+    pub sack: bool,
+    /// Timestamps were negotiated (RFC 7323).
+    pub timestamps: bool,
+
+    /// Payload bytes sent, retransmissions included.
+    pub bytes_sent: u64,
+    /// Payload bytes retransmitted.
+    pub bytes_retransmitted: u64,
+    /// Payload bytes the peer acknowledged.
+    pub bytes_acked: u64,
+    /// Payload bytes received in order (delivered to the receive buffer).
+    pub bytes_received: u64,
+    /// Segments sent (ACKs and control segments included).
+    pub segments_sent: u64,
+    /// Segments received for this connection.
+    pub segments_received: u64,
+    /// Segments retransmitted (by the timeout, fast retransmit, RACK or a probe).
+    pub segments_retransmitted: u64,
+    /// Segments deemed lost (by duplicate ACKs, SACK, RACK or a timeout).
+    pub segments_lost: u64,
+    /// Fast recovery episodes entered (RFC 6675 / RFC 6582), whether SACK or
+    /// duplicate ACKs started them.
+    pub fast_recoveries: u32,
+    /// Retransmission timeouts (RTO recoveries).
+    pub timeouts: u32,
+    /// Tail loss probes sent (RFC 8985 §7).
+    pub tail_loss_probes: u32,
+    /// D-SACK blocks received: the peer got a segment twice (RFC 2883).
+    pub dsacks_received: u32,
+    /// Segments dropped by PAWS (RFC 7323 §5).
+    pub paws_rejected: u32,
+    /// The path has been seen to reorder segments (RACK's `reordering_seen`).
+    pub reordering_seen: bool,
+}
+
+/// Counters kept in the TCB.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub bytes_sent: u64,
+    pub bytes_retransmitted: u64,
+    pub bytes_acked: u64,
+    pub bytes_received: u64,
+    pub segments_sent: u64,
+    pub segments_received: u64,
+    pub segments_lost: u64,
+    pub fast_recoveries: u32,
+    pub timeouts: u32,
+    pub tail_loss_probes: u32,
+    pub dsacks_received: u32,
+    pub paws_rejected: u32,
+}
