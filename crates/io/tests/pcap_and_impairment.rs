@@ -94,7 +94,56 @@ fn pcap_records_every_datagram_crossing_the_device() {
         2 * data.len(),
         "each byte once each way (no loss here)"
     );
+    tshark_finds_nothing_wrong(&path);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 5: every capture synack writes must read cleanly in tshark — no malformed
+/// packet, no bad IP or TCP checksum, no expert error. CI installs tshark; a developer
+/// without it gets a note and the check is skipped.
+fn tshark_finds_nothing_wrong(path: &std::path::Path) {
+    let version = std::process::Command::new("tshark")
+        .arg("--version")
+        .output();
+    if !version.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tshark is missing in CI (.ci/run installs it)"
+        );
+        eprintln!(
+            "tshark is not installed: skipping the tshark check of {}",
+            path.display()
+        );
+        return;
+    }
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args([
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "ip.check_checksum:TRUE",
+        ])
+        .args([
+            "-Y",
+            "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 \
+             || _ws.expert.severity == error",
+        ])
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        bad.trim().is_empty(),
+        "tshark flags frames {bad} in {}",
+        path.display()
+    );
 }
 
 #[test]
