@@ -100,6 +100,9 @@ pub struct Sim {
     steps: u64,
     step_limit: u64,
     buf: Vec<u8>,
+    /// Keep each datagram's bytes in its record after delivery (see
+    /// [`Sim::set_keep_delivered_bytes`]).
+    keep_delivered_bytes: bool,
 }
 
 impl core::fmt::Debug for Sim {
@@ -137,7 +140,16 @@ impl Sim {
             steps: 0,
             step_limit: DEFAULT_STEP_LIMIT,
             buf: vec![0; 65_536],
+            keep_delivered_bytes: true,
         }
+    }
+
+    /// Whether a datagram's bytes stay in its [`PacketRecord`] once delivered (the
+    /// default). Long bulk transfers can turn this off to keep memory flat: the records
+    /// remain (times, outcome, duplicate and corruption marks), but `bytes` is emptied
+    /// on delivery, so [`PacketRecord::parse`] returns `None` for them.
+    pub fn set_keep_delivered_bytes(&mut self, keep: bool) {
+        self.keep_delivered_bytes = keep;
     }
 
     /// The seed this simulator was made with.
@@ -560,7 +572,15 @@ impl Sim {
         let Some(to) = record.to else {
             return;
         };
-        let bytes = record.delivered_bytes();
+        let bytes = if self.keep_delivered_bytes {
+            record.delivered_bytes()
+        } else {
+            let mut bytes = core::mem::take(&mut record.bytes);
+            if let Some(bit) = record.corrupt_bit {
+                crate::link::flip_bit(&mut bytes, bit);
+            }
+            bytes
+        };
         self.log.push(LogEntry::Delivered(id));
         if let Some(h) = self.hosts.get_mut(to.0) {
             h.endpoint.handle(now, &bytes);

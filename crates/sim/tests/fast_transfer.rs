@@ -86,6 +86,7 @@ impl Net {
         // `traced` turns it back on for tests that look at it.
         sim.endpoint_mut(c).set_tracing(false);
         sim.endpoint_mut(s).set_tracing(false);
+        sim.set_keep_delivered_bytes(false);
         sim.set_step_limit(50_000_000);
         let listener = sim
             .endpoint_mut(s)
@@ -217,11 +218,13 @@ impl Net {
         self.run(end, |_| false);
     }
 
-    /// Record the endpoints' trace (and mark retransmissions in the packet records).
+    /// Record the endpoints' trace (and mark retransmissions in the packet records),
+    /// and keep every datagram's bytes.
     fn traced(mut self) -> Net {
         let (c, s) = (self.client, self.server);
         self.sim.endpoint_mut(c).set_tracing(true);
         self.sim.endpoint_mut(s).set_tracing(true);
+        self.sim.set_keep_delivered_bytes(true);
         self
     }
 
