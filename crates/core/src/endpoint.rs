@@ -326,9 +326,14 @@ impl Endpoint {
         Ok(n)
     }
 
-    /// RECEIVE (§3.10.3): copy received bytes out. `Ok(0)` means the peer closed and
-    /// everything has been read; `Err(WouldBlock)` means nothing yet.
-    pub fn recv(&mut self, now: Instant, conn: ConnId, buf: &mut [u8]) -> Result<usize, Error> {
+    /// Run `f` on the application's connection `conn` with a context, then settle it
+    /// (free, move between queues, queue for sending, reschedule its timer).
+    fn with_app_conn<R>(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        f: impl FnOnce(&mut Connection, &mut Ctx<'_>) -> R,
+    ) -> Result<R, Error> {
         let c = match self.conns.get_mut(conn.index, conn.generation) {
             Some(c) if c.owner == Owner::App => c,
             _ => return Err(Error::InvalidHandle),
@@ -338,59 +343,34 @@ impl Endpoint {
             config: &self.config,
             out: &mut self.out,
         };
-        let r = c.recv(&mut ctx, buf);
+        let r = f(c, &mut ctx);
         self.settle(now, conn.index);
-        r
+        Ok(r)
+    }
+
+    /// RECEIVE (§3.10.3): copy received bytes out. `Ok(0)` means the peer closed and
+    /// everything has been read; `Err(WouldBlock)` means nothing yet.
+    pub fn recv(&mut self, now: Instant, conn: ConnId, buf: &mut [u8]) -> Result<usize, Error> {
+        self.with_app_conn(now, conn, |c, ctx| c.recv(ctx, buf))?
     }
 
     /// Half-close (RFC 9293 CLOSE, §3.10.4): send a FIN after queued data; reading goes on.
     pub fn shutdown(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let c = match self.conns.get_mut(conn.index, conn.generation) {
-            Some(c) if c.owner == Owner::App => c,
-            _ => return Err(Error::InvalidHandle),
-        };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        let r = c.shutdown(&mut ctx);
-        self.settle(now, conn.index);
-        r
+        self.with_app_conn(now, conn, |c, ctx| c.shutdown(ctx))?
     }
 
     /// Full close: like `shutdown`, and the application gives up the handle. Unread data,
     /// or data arriving later, makes the endpoint send a RST instead (SHLD-3).
     pub fn close(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let c = match self.conns.get_mut(conn.index, conn.generation) {
-            Some(c) if c.owner == Owner::App => c,
-            _ => return Err(Error::InvalidHandle),
-        };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        let r = c.close(&mut ctx);
-        self.settle(now, conn.index);
-        r
+        self.with_app_conn(now, conn, |c, ctx| c.close(ctx))?
     }
 
     /// ABORT (§3.10.5): send a RST if synchronized, drop everything, free the handle.
     pub fn abort(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
-        let c = match self.conns.get_mut(conn.index, conn.generation) {
-            Some(c) if c.owner == Owner::App => c,
-            _ => return Err(Error::InvalidHandle),
-        };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        c.owner = Owner::Released;
-        c.abort(&mut ctx);
-        self.settle(now, conn.index);
-        Ok(())
+        self.with_app_conn(now, conn, |c, ctx| {
+            c.owner = Owner::Released;
+            c.abort(ctx);
+        })
     }
 
     /// Turn Nagle's algorithm off (`true`) or on (MUST-17).
