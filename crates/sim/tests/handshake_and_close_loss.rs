@@ -500,17 +500,7 @@ fn simultaneous_open_with_a_lost_syn_ack_completes_on_the_retransmission() {
     let mut net = Net::new(112);
     let (a, b) = (net.a, net.b);
     drop_first(&mut net.sim, a, b, 1, |ctx| ctx.is_syn_ack());
-    let now = net.sim.now();
-    let ca = net
-        .sim
-        .endpoint_mut(a)
-        .connect(now, a_addr(), b_addr())
-        .unwrap();
-    let cb = net
-        .sim
-        .endpoint_mut(b)
-        .connect(now, b_addr(), a_addr())
-        .unwrap();
+    let (ca, cb) = net.connect_both();
     run_until(&mut net.sim, |sim| {
         sim.endpoint(a).state(ca) == Some(Established)
             && sim.endpoint(b).state(cb) == Some(Established)

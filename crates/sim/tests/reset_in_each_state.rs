@@ -247,17 +247,7 @@ fn syn_received_from_active_open_rst_closes_the_connection_as_refused() {
             FilterAction::Deliver
         }
     });
-    let now = net.sim.now();
-    let ca = net
-        .sim
-        .endpoint_mut(a)
-        .connect(now, a_addr(), b_addr())
-        .unwrap();
-    let cb = net
-        .sim
-        .endpoint_mut(b)
-        .connect(now, b_addr(), a_addr())
-        .unwrap();
+    let (ca, cb) = net.connect_both();
     run_until(&mut net.sim, |sim| {
         sim.endpoint(a).state(ca) == Some(SynReceived)
             && sim.endpoint(b).state(cb) == Some(SynReceived)

@@ -105,17 +105,7 @@ fn figure_7_simultaneous_open_reaches_established_through_syn_received() {
     let mut net = Net::new(7);
     let (a, b) = (net.a, net.b);
     // Both ends do an active OPEN towards each other at the same instant; no listener.
-    let now = net.sim.now();
-    let ca = net
-        .sim
-        .endpoint_mut(a)
-        .connect(now, a_addr(), b_addr())
-        .unwrap();
-    let cb = net
-        .sim
-        .endpoint_mut(b)
-        .connect(now, b_addr(), a_addr())
-        .unwrap();
+    let (ca, cb) = net.connect_both();
     run_until(&mut net.sim, |sim| {
         sim.endpoint(a).state(ca) == Some(Established)
             && sim.endpoint(b).state(cb) == Some(Established)

@@ -91,6 +91,17 @@ impl Net {
         conn
     }
 
+    /// Active OPEN from both ends towards each other at the same instant (simultaneous
+    /// open, RFC 9293 Figure 7): A's connection, then B's.
+    pub fn connect_both(&mut self) -> (ConnId, ConnId) {
+        let now = self.sim.now();
+        let a = self.sim.endpoint_mut(self.a);
+        let ca = a.connect(now, a_addr(), b_addr()).expect("connect from A");
+        let b = self.sim.endpoint_mut(self.b);
+        let cb = b.connect(now, b_addr(), a_addr()).expect("connect from B");
+        (ca, cb)
+    }
+
     /// Listen, connect, run until B has accepted and both ends are ESTABLISHED.
     pub fn establish(&mut self) -> (ConnId, ConnId, ListenerId) {
         let listener = self.listen();
