@@ -284,7 +284,7 @@ fn curl_downloads_100mb_from_serve_http() {
 #[test]
 fn curl_downloads_through_an_impaired_device() {
     if can_run("curl_downloads_through_an_impaired_device") {
-        curl_download(2 * MB, Some(1));
+        curl_download(100 * MB, Some(1));
     }
 }
 
@@ -380,8 +380,8 @@ fn kernel_uploads_100mb_to_serve_echo() {
 #[test]
 fn kernel_uploads_through_an_impaired_device() {
     if can_run("kernel_uploads_through_an_impaired_device") {
-        upload("discard", 2 * MB, Some(2));
-        upload("echo", MB, Some(3));
+        upload("discard", 100 * MB, Some(2));
+        upload("echo", 100 * MB, Some(3));
     }
 }
 
@@ -536,7 +536,7 @@ fn connect_half_closes_and_still_gets_the_whole_response() {
 #[test]
 fn connect_through_an_impaired_device() {
     if can_run("connect_through_an_impaired_device") {
-        connect_http10(MB, Some(4));
+        connect_http10(4 * MB, Some(4));
     }
 }
 

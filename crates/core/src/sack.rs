@@ -123,15 +123,21 @@ impl SackReceiver {
             }
         }
         // Room left: other held blocks, highest first.
+        // One pass keeps the highest `SackList::MAX` (a ring of the latest seen), so the
+        // cost is linear in the held ranges however many there are.
         if list.len() < max {
-            let count = held().count();
-            for i in (0..count).rev() {
+            let mut top = [(SeqNum(0), SeqNum(0)); SackList::MAX];
+            let mut seen = 0usize;
+            for block in held() {
+                top[seen % SackList::MAX] = block;
+                seen += 1;
+            }
+            let kept = seen.min(SackList::MAX);
+            for k in 1..=kept {
                 if list.len() >= max {
                     break;
                 }
-                if let Some(block) = held().nth(i) {
-                    put(&mut list, block, true);
-                }
+                put(&mut list, top[(seen - k) % SackList::MAX], true);
             }
         }
         list

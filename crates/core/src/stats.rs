@@ -85,6 +85,9 @@ pub struct ConnStats {
     pub paws_rejected: u32,
     /// The path has been seen to reorder segments (RACK's `reordering_seen`).
     pub reordering_seen: bool,
+    /// Out-of-order segments dropped because the reassembly buffer already held its
+    /// limit of separate ranges ([`crate::reassembly::MAX_OUT_OF_ORDER`]).
+    pub out_of_order_refused: u32,
 }
 
 /// Counters kept in the TCB.
@@ -102,4 +105,5 @@ pub(crate) struct Counters {
     pub tail_loss_probes: u32,
     pub dsacks_received: u32,
     pub paws_rejected: u32,
+    pub out_of_order_refused: u32,
 }

@@ -642,13 +642,16 @@ impl Connection {
             let off_end = off + payload.len();
             let overlap = self
                 .recv_buf
-                .out_of_order()
-                .find(|&(s, e)| s < off_end && off < e)
+                .out_of_order_overlapping(off, off_end)
                 .map(|(s, e)| (s.max(off), e.min(off_end)));
             if let Some((s, e)) = overlap {
                 let base = self.rcv_nxt;
                 self.note_duplicate(base.add_len(s), base.add_len(e));
             }
+        }
+        if self.recv_buf.refuses(offset as usize, payload.len()) {
+            self.counters.out_of_order_refused =
+                self.counters.out_of_order_refused.saturating_add(1);
         }
         let advanced = self.recv_buf.insert(offset as usize, payload);
         self.rcv_nxt = self.rcv_nxt.add_len(advanced);

@@ -664,6 +664,7 @@ impl Connection {
             tail_loss_probes: c.tail_loss_probes,
             dsacks_received: c.dsacks_received,
             paws_rejected: c.paws_rejected,
+            out_of_order_refused: c.out_of_order_refused,
             reordering_seen: self.rack_p.reordering_seen,
         }
     }
