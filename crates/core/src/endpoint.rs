@@ -64,6 +64,9 @@ pub enum Event {
     RetransmitThreshold(ConnId),
     /// The connection reached CLOSED (or TIME-WAIT, where the application is done).
     Closed(ConnId, CloseReason),
+    /// The peer's urgent pointer appeared or advanced (§3.8.5, MUST-32):
+    /// [`Endpoint::urgent_remaining`] says how much to read to reach its end.
+    Urgent(ConnId),
 }
 
 /// A TCP endpoint: the sans-IO core. It owns every connection, listener and TIME-WAIT
@@ -324,6 +327,24 @@ impl Endpoint {
         let n = self.app_conn(conn)?.send(data)?;
         self.settle(now, conn.index);
         Ok(n)
+    }
+
+    /// SEND with the urgent flag (§3.10.2, §3.8.5): like [`Endpoint::send`], and the end
+    /// of what was queued becomes the urgent pointer the peer is shown (SND.UP) until
+    /// it has acknowledged that far. The data itself stays in line (RFC 6093); new
+    /// applications should not use this (SHLD-13), it exists for old protocols such as
+    /// Telnet.
+    pub fn send_urgent(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, Error> {
+        let n = self.app_conn(conn)?.send_urgent(data)?;
+        self.settle(now, conn.index);
+        Ok(n)
+    }
+
+    /// How many bytes must still be read to reach the end of the peer's urgent data, or
+    /// `None` when none is pending (MUST-33). An [`Event::Urgent`] announces each new
+    /// or advanced urgent pointer (MUST-32).
+    pub fn urgent_remaining(&mut self, conn: ConnId) -> Result<Option<usize>, Error> {
+        Ok(self.app_conn(conn)?.urgent_remaining())
     }
 
     /// Run `f` on the application's connection `conn` with a context, then settle it

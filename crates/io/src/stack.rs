@@ -761,7 +761,7 @@ impl Inner {
         let mut touched = false;
         while let Some(ev) = self.ep.poll_event() {
             match ev {
-                Event::Readable(c) | Event::PeerClosed(c) => {
+                Event::Readable(c) | Event::PeerClosed(c) | Event::Urgent(c) => {
                     let shut = self.conns.get(&c).is_some_and(|w| w.read_shut);
                     if shut {
                         self.discard_readable(now, c);

@@ -19,6 +19,8 @@ pub(crate) struct Segment<'a> {
     pub flags: TcpFlags,
     pub window: u16,
     pub options: TcpOptions,
+    /// SEG.UP, meaningful only with URG.
+    pub urgent: u16,
     pub payload: &'a [u8],
 }
 
@@ -31,6 +33,7 @@ impl<'a> Segment<'a> {
             flags: tcp.flags,
             window: tcp.window,
             options: tcp.options,
+            urgent: tcp.urgent,
             payload,
         }
     }
@@ -168,8 +171,8 @@ impl Connection {
         if !self.check_ack(ctx, seg, can_establish) {
             return;
         }
-        // Sixth, the URG bit: urgent data is delivered in line (RFC 6093); the pointer
-        // itself is not tracked yet.
+        // Sixth, the URG bit (urgent data itself stays in line, RFC 6093).
+        self.process_urg(ctx, seg.seq, seg.flags, seg.urgent);
         self.process_text(ctx, seg);
         self.process_fin(ctx, seg);
     }
@@ -232,6 +235,11 @@ impl Connection {
         {
             self.process_ack(ctx, seg);
             self.after_ack_transitions(ctx);
+        }
+        // MUST-66: the URG field of a segment at RCV.NXT is processed even though the
+        // zero window makes the segment itself unacceptable.
+        if rcv_wnd == 0 && seg.seq == self.rcv_nxt && !seg.flags.rst() && !seg.flags.syn() {
+            self.process_urg(ctx, seg.seq, seg.flags, seg.urgent);
         }
         if seg.flags.syn() && ctx.config.syn_challenge {
             // RFC 5961 §4: a SYN in a synchronized state gets a (rate-limited) challenge ACK.
@@ -345,6 +353,7 @@ impl Connection {
                     flags: TcpFlags::ACK,
                     window: seg.window,
                     options: TcpOptions::default(),
+                    urgent: 0,
                     payload: &text,
                 };
                 self.process_text(ctx, &queued);

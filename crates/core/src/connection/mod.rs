@@ -20,6 +20,7 @@ mod input;
 mod output;
 mod recovery;
 mod timers;
+mod urgent;
 
 pub(crate) use input::Segment;
 
@@ -157,6 +158,8 @@ pub(crate) struct Connection {
     pub(crate) rcv_tune: RcvTuning,
     /// SACK blocks to send (RFC 2018 §4, RFC 2883), while out-of-order data is held.
     pub(crate) sack_rx: Option<Box<SackReceiver>>,
+    /// SND.UP and RCV.UP (§3.8.5), only while something is urgent.
+    pub(crate) urgent: Option<Box<urgent::Urgent>>,
 
     // Retransmission (RFC 6298) and timers.
     pub(crate) rtt: RttEstimator,
@@ -282,6 +285,7 @@ impl Connection {
             ts: TsState::new(ts_offset),
             rcv_tune: RcvTuning::new(SeqNum(0), rcv_mss, now),
             sack_rx: None,
+            urgent: None,
             rtt: RttEstimator::new(config.rto_initial, config.rto_min, config.rto_max),
             rtt_probe: None,
             rto_at: None,
@@ -765,9 +769,10 @@ mod size_tests {
     /// bytes), while everything that only matters with data outstanding (scoreboard,
     /// RACK, PRR, recovery, loss timer) and the receiver's SACK blocks live in boxes
     /// that idle connections do not have, and keep-alive state moved to a box too.
+    /// The urgent mechanism (§3.8.5) added one pointer (664): its state is boxed too.
     #[test]
     fn an_idle_tcb_stays_small() {
         let size = core::mem::size_of::<super::Connection>();
-        assert!(size <= 656, "TCB grew to {size} bytes");
+        assert!(size <= 664, "TCB grew to {size} bytes");
     }
 }

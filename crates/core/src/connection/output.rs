@@ -501,7 +501,7 @@ impl Connection {
                 self.add_sack_blocks(&mut options);
             }
         }
-        TcpRepr {
+        let mut repr = TcpRepr {
             src_port: self.tuple.local.port(),
             dst_port: self.tuple.remote.port(),
             seq: seq.raw(),
@@ -510,7 +510,9 @@ impl Connection {
             window: field,
             urgent: 0,
             options,
-        }
+        };
+        self.mark_urgent(&mut repr);
+        repr
     }
 
     /// SACK blocks for an ACK (RFC 2018 §4, RFC 2883), as many as fit next to the
