@@ -5,6 +5,7 @@ use crate::isn::IsnGenerator;
 use crate::listener::{Listener, ListenerQueue};
 use crate::outbox::{Ctx, Outbox};
 use crate::slab::Slab;
+use crate::syn_cookie::SynCookies;
 use crate::time_wait::{TimeWait, TimeWaitAction};
 use crate::timer::TimerQueue;
 use crate::{
@@ -15,7 +16,7 @@ use core::hash::BuildHasher;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// Names one connection of an endpoint. Stale handles are detected (generation count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,6 +90,8 @@ pub struct Endpoint {
     /// Payload staging for `poll_transmit`.
     scratch: Vec<u8>,
     ephemeral_counter: u32,
+    /// SYN cookies (RFC 4987), keyed from the secret.
+    cookies: SynCookies,
 }
 
 /// What a timer queue entry refers to.
@@ -118,6 +121,7 @@ impl Endpoint {
     /// demultiplexing hash (MUST-9); give each host a different one.
     pub fn new(config: Config, secret: [u8; 16]) -> Self {
         let isn = IsnGenerator::new(secret);
+        let cookies = SynCookies::new(&secret);
         let hasher = KeyedHasher(isn.keyed_hash(1, b"demux"), isn.keyed_hash(2, b"demux"));
         Endpoint {
             config,
@@ -134,6 +138,7 @@ impl Endpoint {
             out: Outbox::new(),
             scratch: Vec::new(),
             ephemeral_counter: 0,
+            cookies,
         }
     }
 
@@ -171,7 +176,8 @@ impl Endpoint {
 
     /// Passive OPEN (RFC 9293 §3.10.1): listen on `local` (its IP may be unspecified to
     /// listen on every address), with at most `backlog` established connections waiting
-    /// for `accept`.
+    /// for `accept` (capped at [`Config::max_backlog`]). A port already listened on gives
+    /// [`Error::AddrInUse`].
     pub fn listen(&mut self, local: SocketAddr, backlog: usize) -> Result<ListenerId, Error> {
         if local.port() == 0 {
             return Err(Error::InvalidInput);
@@ -179,6 +185,7 @@ impl Endpoint {
         if self.listen_by_addr.contains_key(&local) {
             return Err(Error::AddrInUse);
         }
+        let backlog = backlog.min(self.config.max_backlog);
         let (index, generation) = self.listeners.insert(Listener::new(local, backlog));
         self.listen_by_addr.insert(local, index);
         Ok(ListenerId { index, generation })
@@ -270,6 +277,10 @@ impl Endpoint {
         if self.by_tuple.contains_key(&tuple) || self.tw_by_tuple.contains_key(&tuple) {
             return Err(Error::AddrInUse);
         }
+        if self.conns.len() >= self.config.max_connections {
+            self.out.stats.connection_limit_drops += 1;
+            return Err(Error::ConnectionLimit);
+        }
         let iss = self.isn.isn(now, local, remote);
         let ts_offset = self.ts_offset(tuple);
         let (index, generation) = self.conns.next_key();
@@ -321,8 +332,7 @@ impl Endpoint {
 
     /// SEND (§3.10.2): queue bytes; returns how many fit in the send buffer.
     pub fn send(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, Error> {
-        let n = self.app_conn(conn)?.send(data)?;
-        self.settle(now, conn.index);
+        let n = self.with_app_conn(now, conn, |c, ctx| c.send(ctx, data))??;
         Ok(n)
     }
 
@@ -614,6 +624,17 @@ impl Endpoint {
             return; // "An incoming RST should be ignored."
         }
         if seg.flags.ack() {
+            // RFC 4987 §3.6: the final ACK of a handshake answered with a SYN cookie.
+            if !seg.flags.syn()
+                && self.config.syn_cookies
+                && self
+                    .listeners
+                    .get_any(lindex)
+                    .is_some_and(|l| l.cookies_recent(now))
+                && self.cookie_ack(now, lindex, tuple, seg, summary)
+            {
+                return;
+            }
             // "Any acknowledgment is bad if it arrives on a connection still in LISTEN."
             self.out.trace(
                 now,
@@ -636,7 +657,30 @@ impl Endpoint {
             .config
             .max_syn_backlog
             .min(l.backlog.saturating_mul(2).max(16));
-        if l.syn_pending >= syn_limit || !l.can_accept_more() {
+        let table_full = self.conns.len() >= self.config.max_connections;
+        let drop = if !l.can_accept_more() {
+            // No room to accept the connection even if the handshake completed (as
+            // Linux, cookies or not): the peer's retransmitted SYN will try again.
+            self.out.stats.accept_queue_drops += 1;
+            true
+        } else if l.syn_pending >= syn_limit || table_full {
+            if self.config.syn_cookies {
+                l.cookie_sent_at = Some(now);
+                self.out
+                    .trace(now, tuple, TraceKind::Received { seg: summary });
+                self.send_cookie(now, tuple, seg);
+                return;
+            }
+            if table_full {
+                self.out.stats.connection_limit_drops += 1;
+            } else {
+                self.out.stats.syn_queue_drops += 1;
+            }
+            true
+        } else {
+            false
+        };
+        if drop {
             self.out.trace(
                 now,
                 tuple,
@@ -666,6 +710,150 @@ impl Endpoint {
         self.conns.insert(conn);
         self.by_tuple.insert(tuple, index);
         self.settle(now, index);
+    }
+
+    /// RFC 4987 §3.6: answer a SYN with `<SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>` and
+    /// keep nothing. The cookie carries the peer's MSS; window scaling and SACK are
+    /// offered only if the SYN carried timestamps, in whose value they are folded (see
+    /// [`crate::syn_cookie`]). The rest matches the SYN-ACK a queued connection would
+    /// send (our MSS, window and window shift).
+    fn send_cookie(&mut self, now: Instant, tuple: FourTuple, seg: &Segment<'_>) {
+        let config = &self.config;
+        let ipv6 = tuple.local.is_ipv6();
+        let peer_mss = seg.options.mss.unwrap_or(if ipv6 { 1220 } else { 536 });
+        let iss = self.cookies.make(now, tuple, seg.seq, peer_mss);
+        let peer_ts = seg.options.timestamps.filter(|_| config.timestamps);
+        let ws = peer_ts.is_some() && config.window_scaling;
+        let peer_ws = seg.options.window_scale.filter(|_| ws);
+        let sack = peer_ts.is_some() && config.sack && seg.options.sack_permitted;
+        let rcv_wscale = crate::window::shift_for(config.recv_buffer_max.max(config.recv_buffer));
+        let ts_offset = self.ts_offset(tuple);
+        let options = TcpOptions {
+            mss: Some(crate::connection::advertised_mss(config.mtu, ipv6)),
+            window_scale: peer_ws.map(|_| rcv_wscale),
+            sack_permitted: sack,
+            timestamps: peer_ts.map(|t| Timestamps {
+                tsval: crate::syn_cookie::encode_ts(
+                    crate::timestamps::clock_ms(now).wrapping_add(ts_offset),
+                    peer_ws,
+                    sack,
+                ),
+                tsecr: t.tsval,
+            }),
+            ..TcpOptions::default()
+        };
+        let repr = TcpRepr {
+            src_port: tuple.local.port(),
+            dst_port: tuple.remote.port(),
+            seq: iss.raw(),
+            ack: seg.seq.add(1).raw(),
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: config.recv_buffer.min(usize::from(u16::MAX)) as u16,
+            urgent: 0,
+            options,
+        };
+        self.out.stats.syn_cookies_sent += 1;
+        self.out.reply(tuple, repr);
+    }
+
+    /// An ACK at a listener that sent cookies lately: if `SEG.ACK − 1` is a cookie we
+    /// made for this 4-tuple and `SEG.SEQ − 1` (RFC 4987 §3.6), rebuild the connection
+    /// from it — in SYN-RECEIVED, as if the SYN had been queued, with the options the
+    /// cookie and the echoed timestamp carry — and let the ACK complete the handshake.
+    /// Returns false if it is not a valid cookie (the caller resets, as for any bad
+    /// ACK in LISTEN).
+    fn cookie_ack(
+        &mut self,
+        now: Instant,
+        lindex: u32,
+        tuple: FourTuple,
+        seg: &Segment<'_>,
+        summary: SegmentSummary,
+    ) -> bool {
+        let peer_isn = seg.seq.sub(1);
+        let iss = seg.ack.sub(1);
+        let Some(mss) = self.cookies.check(now, tuple, peer_isn, iss) else {
+            self.out.stats.syn_cookies_rejected += 1;
+            return false;
+        };
+        let table_full = self.conns.len() >= self.config.max_connections;
+        let lgen = self.listeners.generation_of(lindex);
+        let Some(l) = self.listeners.get_any_mut(lindex) else {
+            return false;
+        };
+        if !l.can_accept_more() || table_full {
+            // Valid, but no room: drop it as if lost; the peer's next segment carries
+            // the same cookie and may find room.
+            if table_full {
+                self.out.stats.connection_limit_drops += 1;
+            } else {
+                self.out.stats.accept_queue_drops += 1;
+            }
+            self.out.trace(
+                now,
+                tuple,
+                TraceKind::Dropped {
+                    seg: Some(summary),
+                    reason: DropReason::QueueFull,
+                },
+            );
+            return true;
+        }
+        l.syn_pending += 1;
+        self.out.stats.syn_cookies_validated += 1;
+        let config = &self.config;
+        let (window_scale, sack_permitted, timestamps) =
+            match seg.options.timestamps.filter(|_| config.timestamps) {
+                Some(t) => {
+                    let (ws, sack) = crate::syn_cookie::decode_ts(t.tsecr);
+                    let ts = Timestamps {
+                        tsval: t.tsval,
+                        tsecr: 0,
+                    };
+                    (
+                        ws.filter(|_| config.window_scaling),
+                        sack && config.sack,
+                        Some(ts),
+                    )
+                }
+                None => (None, false, None),
+            };
+        // The SYN as the cookie remembers it.
+        let syn = Segment {
+            seq: peer_isn,
+            ack: SeqNum(0),
+            flags: TcpFlags::SYN,
+            window: seg.window,
+            options: TcpOptions {
+                mss: Some(mss),
+                window_scale,
+                sack_permitted,
+                timestamps,
+                ..TcpOptions::default()
+            },
+            payload: &[],
+        };
+        let ts_offset = self.ts_offset(tuple);
+        let (index, generation) = self.conns.next_key();
+        let id = ConnId { index, generation };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        let mut conn =
+            Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), &syn);
+        // Our SYN-ACK went out when the cookie was made.
+        conn.snd_nxt = iss.add(1);
+        conn.snd_max = conn.snd_nxt;
+        conn.syn_ack_sent = true;
+        conn.listener_queue = ListenerQueue::Syn;
+        self.conns.insert(conn);
+        self.by_tuple.insert(tuple, index);
+        self.out
+            .trace(now, tuple, TraceKind::Received { seg: summary });
+        self.deliver(now, index, seg);
+        true
     }
 
     /// A segment for a TIME-WAIT record.
@@ -744,6 +932,22 @@ impl Endpoint {
         let Some(c) = self.conns.get_any_mut(index) else {
             return;
         };
+        // Buffer memory accounting (Config::max_buffer_memory): O(1), by difference.
+        let bytes = u32::try_from(c.buffer_bytes()).unwrap_or(u32::MAX);
+        if bytes != c.mem_charged {
+            let stats = &mut self.out.stats;
+            stats.buffer_memory = stats
+                .buffer_memory
+                .saturating_sub(c.mem_charged as usize)
+                .saturating_add(bytes as usize);
+            stats.buffer_memory_peak = stats.buffer_memory_peak.max(stats.buffer_memory);
+            c.mem_charged = bytes;
+        }
+        let live = self.conns.len();
+        self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
         // Listener bookkeeping for passive connections.
         if let crate::connection::Origin::Passive {
             listener,
@@ -780,7 +984,7 @@ impl Endpoint {
                 self.by_tuple.remove(&c.tuple);
             }
             if c.owner != Owner::App && !c.tx_queued {
-                self.conns.remove(index);
+                self.remove_conn(index);
             }
             return;
         }
@@ -808,13 +1012,20 @@ impl Endpoint {
             let tuple = c.tuple;
             self.by_tuple.remove(&tuple);
             if !c.tx_queued {
-                self.conns.remove(index);
+                self.remove_conn(index);
             } else {
                 c.state = State::Closed; // freed when the ready queue reaches it
                 c.close_reason = Some(CloseReason::Normal);
             }
             if ack_owed {
                 tw.ack(now, &mut self.out);
+            }
+            if self.time_waits.len() >= self.config.max_time_wait {
+                // The table is full (Config::max_time_wait): close without a record.
+                self.out.stats.time_wait_overflows += 1;
+                self.out
+                    .state_change(now, tuple, State::TimeWait, State::Closed);
+                return;
             }
             let (twi, _) = self.time_waits.insert(tw);
             self.tw_by_tuple.insert(tuple, twi);
@@ -826,6 +1037,14 @@ impl Endpoint {
             self.ready.push_back(index);
         }
         self.schedule_conn_timer(index);
+    }
+
+    /// Free a connection's slot, and its buffers from the memory count.
+    fn remove_conn(&mut self, index: u32) {
+        if let Some(c) = self.conns.remove(index) {
+            let stats = &mut self.out.stats;
+            stats.buffer_memory = stats.buffer_memory.saturating_sub(c.mem_charged as usize);
+        }
     }
 
     /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
@@ -931,7 +1150,7 @@ impl Endpoint {
                     return Some(n);
                 }
             } else if c.state == State::Closed && c.owner != Owner::App {
-                self.conns.remove(index);
+                self.remove_conn(index);
             } else {
                 // Nothing more to send now; the persist timer may have been armed.
                 self.schedule_conn_timer(index);
@@ -995,6 +1214,24 @@ impl Endpoint {
     /// Number of TIME-WAIT records.
     pub fn time_wait_count(&self) -> usize {
         self.time_waits.len()
+    }
+
+    /// What the endpoint's defences and limits have done (SYN cookies, challenge ACKs,
+    /// drops at each limit) and how much memory it holds. O(1).
+    pub fn endpoint_stats(&self) -> crate::EndpointStats {
+        let mut s = self.out.stats;
+        s.connections = self.conns.len();
+        s.time_wait_records = self.time_waits.len();
+        let map_entry = core::mem::size_of::<(FourTuple, u32)>() + 1;
+        s.memory_estimate = self.conns.slots() * core::mem::size_of::<Connection>()
+            + self.time_waits.slots() * core::mem::size_of::<TimeWait>()
+            + self.listeners.slots() * core::mem::size_of::<Listener>()
+            + (self.by_tuple.capacity() + self.tw_by_tuple.capacity()) * map_entry
+            + self.out.replies.capacity() * core::mem::size_of::<crate::outbox::Reply>()
+            + self.ready.capacity() * 4
+            + self.timers.len() * 32
+            + s.buffer_memory;
+        s
     }
 }
 

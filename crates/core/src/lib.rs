@@ -42,7 +42,7 @@
 //!   option off.
 //! - [`seq`] sequence-number arithmetic, [`send_buffer`], [`reassembly`] (the receive
 //!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), [`isn`] (RFC 9293 §3.4.1
-//!   ISNs and RFC 6056 ephemeral ports), [`timer`] (the lazy-deletion timer heap).
+//!   ISNs and RFC 6056 ephemeral ports), [`syn_cookie`] (RFC 4987), [`timer`] (the lazy-deletion timer heap).
 //!
 //! ## Example
 //!
@@ -80,6 +80,7 @@ pub mod seq;
 mod slab;
 pub mod state;
 mod stats;
+pub mod syn_cookie;
 pub mod time;
 mod time_wait;
 pub mod timer;
@@ -93,6 +94,6 @@ pub use endpoint::{CloseReason, ConnId, Endpoint, Event, ListenerId};
 pub use error::Error;
 pub use seq::SeqNum;
 pub use state::State;
-pub use stats::ConnStats;
+pub use stats::{ConnStats, EndpointStats};
 pub use time::Instant;
 pub use trace::{DropReason, FourTuple, Metrics, SegmentSummary, TraceEvent, TraceKind};

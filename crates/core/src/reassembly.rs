@@ -12,7 +12,8 @@
 //!
 //! Layout: one ring of at most `capacity` bytes holding the readable bytes followed by
 //! the window, and a short sorted list of the byte ranges received beyond the first
-//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] are kept, and
+//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] (or the number
+//! given to [`ReceiveBuffer::insert_limited`]) are kept, and
 //! a segment that would need one more is dropped (the peer retransmits it; the
 //! in-order part of a segment is never dropped). The first copy of a byte wins: later
 //! overlapping segments never overwrite it (RFC 9293 §3.10.7.4 leaves this open; this is
@@ -22,14 +23,14 @@
 //! to `capacity`, and everything is freed when the buffer holds nothing (DESIGN.md:
 //! "buffers allocated when first needed and released when drained").
 
-/// The most out-of-order ranges held at once.
+/// The most out-of-order ranges held at once, by default (`Config::max_out_of_order`).
 pub const MAX_OUT_OF_ORDER: usize = 32;
 
 /// Smallest ring allocated, unless the capacity is smaller.
 const MIN_ALLOC: usize = 256;
 
 /// The receive buffer of one connection.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ReceiveBuffer {
     /// The ring; its length is the current allocation (0 when nothing is held).
     ring: Box<[u8]>,
@@ -45,6 +46,13 @@ pub struct ReceiveBuffer {
     capacity: usize,
 }
 
+impl Default for ReceiveBuffer {
+    /// An empty buffer of capacity zero.
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
 impl ReceiveBuffer {
     /// An empty buffer with room for `capacity` bytes. Allocates nothing.
     pub fn new(capacity: usize) -> Self {
@@ -55,6 +63,27 @@ impl ReceiveBuffer {
             ooo: Vec::new(),
             capacity,
         }
+    }
+
+    /// Whether [`ReceiveBuffer::insert_limited`] with this `max_ranges` would drop
+    /// `len > 0` bytes at `offset` whole because the out-of-order range limit is reached.
+    pub fn out_of_order_full(&self, offset: usize, len: usize, max_ranges: usize) -> bool {
+        if offset == 0 || len == 0 || offset >= self.window() {
+            return false;
+        }
+        let start = self.readable + offset;
+        let end = start.saturating_add(len);
+        let first = self.ooo.partition_point(|&(_, e)| e < start);
+        let last = self.ooo.partition_point(|&(s, _)| s <= end);
+        first == last && self.ooo.len() >= max_ranges.max(1)
+    }
+
+    /// Bytes past RCV.NXT that fit the ring already allocated (no allocation needed).
+    pub fn allocated_room(&self) -> usize {
+        self.ring
+            .len()
+            .saturating_sub(self.readable)
+            .min(self.window())
     }
 
     /// The most bytes this buffer holds.
@@ -89,6 +118,12 @@ impl ReceiveBuffer {
     /// An out-of-order insert that overlaps or touches no range already held, while
     /// [`MAX_OUT_OF_ORDER`] ranges are held, is dropped whole.
     pub fn insert(&mut self, offset: usize, data: &[u8]) -> usize {
+        self.insert_limited(offset, data, MAX_OUT_OF_ORDER)
+    }
+
+    /// [`ReceiveBuffer::insert`] holding at most `max_ranges` out-of-order ranges (at
+    /// least one) instead of [`MAX_OUT_OF_ORDER`] (`Config::max_out_of_order`).
+    pub fn insert_limited(&mut self, offset: usize, data: &[u8], max_ranges: usize) -> usize {
         let window = self.window();
         if data.is_empty() || offset >= window {
             return 0;
@@ -102,7 +137,7 @@ impl ReceiveBuffer {
         // `first..last` in the sorted list.
         let first = self.ooo.partition_point(|&(_, e)| e < start);
         let last = self.ooo.partition_point(|&(s, _)| s <= end);
-        if offset > 0 && first == last && self.ooo.len() >= MAX_OUT_OF_ORDER {
+        if offset > 0 && first == last && self.ooo.len() >= max_ranges.max(1) {
             return 0;
         }
 

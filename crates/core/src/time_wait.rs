@@ -61,7 +61,7 @@ impl TimeWait {
             if seq.gt(self.rcv_nxt) {
                 return TimeWaitAction::Reopen;
             }
-            if out.challenge.allow(now, config.challenge_ack_limit) {
+            if out.allow_challenge(now, config, None) {
                 self.ack(now, out);
             }
             return TimeWaitAction::Keep;
