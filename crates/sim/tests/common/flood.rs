@@ -28,11 +28,14 @@ pub enum To {
     Server,
 }
 
+/// A datagram on the path: arrival time, sending order, receiver, bytes.
+type InFlight = Reverse<(Instant, u64, To, Vec<u8>)>;
+
 pub struct FloodNet {
     pub now: Instant,
     pub server: Endpoint,
     pub client: Endpoint,
-    wire: BinaryHeap<Reverse<(Instant, u64, To, Vec<u8>)>>,
+    wire: BinaryHeap<InFlight>,
     order: u64,
     pub latency: Duration,
     /// Datagrams the server sent to addresses nobody owns (answers to forged sources).
