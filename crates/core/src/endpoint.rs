@@ -1007,6 +1007,7 @@ impl Endpoint {
                     field.min(u32::from(u16::MAX)) as u16
                 },
                 ts: c.ts_ok.then_some((c.ts.offset, c.ts.recent)),
+                challenge: c.challenge,
             };
             let ack_owed = c.ack_now;
             let tuple = c.tuple;

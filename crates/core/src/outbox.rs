@@ -96,10 +96,16 @@ impl ChallengeLimiter {
 
 impl Outbox {
     /// RFC 5961 §7: may a challenge ACK be sent now? First the connection's own share
-    /// (`share`, at most `Config::challenge_ack_per_conn` a second; `None` for a
-    /// TIME-WAIT record, which has no TCB), then the endpoint's budget
+    /// (`share`, at most `Config::challenge_ack_per_conn` a second; a TIME-WAIT record
+    /// has one too; `None` means no share), then the endpoint's budget
     /// (`Config::challenge_ack_limit` a second). A refusal by the share does not use
     /// the endpoint's budget, so a connection under attack cannot exhaust it.
+    ///
+    /// The design: with the defaults (1,000 a second for the endpoint, 10 for each
+    /// connection), forged segments aimed at one connection get it 10 challenge ACKs a
+    /// second and leave 990 for everyone else; only an attack on more than 100
+    /// connections at once reaches the endpoint's cap, which bounds what the endpoint
+    /// sends whatever the attack (RFC 5961 §7).
     pub(crate) fn allow_challenge(
         &mut self,
         now: Instant,
@@ -141,4 +147,59 @@ pub(crate) struct Ctx<'a> {
     pub now: Instant,
     pub config: &'a Config,
     pub out: &'a mut Outbox,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Instant {
+        Instant::from_millis(v)
+    }
+
+    #[test]
+    fn a_connection_share_refills_after_a_second_and_spares_the_endpoint_budget() {
+        let config = Config {
+            challenge_ack_limit: 5,
+            challenge_ack_per_conn: 2,
+            ..Config::default()
+        };
+        let mut out = Outbox::new();
+        let (mut a, mut b) = (ChallengeShare::default(), ChallengeShare::default());
+        let t = ms(10_000);
+        assert!(out.allow_challenge(t, &config, Some(&mut a)));
+        assert!(out.allow_challenge(t, &config, Some(&mut a)));
+        // A's share is spent; refusals do not touch the endpoint's budget...
+        for _ in 0..100 {
+            assert!(!out.allow_challenge(t, &config, Some(&mut a)));
+        }
+        // ...so B still has its two, and the endpoint one more after that.
+        assert!(out.allow_challenge(t, &config, Some(&mut b)));
+        assert!(out.allow_challenge(t, &config, Some(&mut b)));
+        assert!(out.allow_challenge(t, &config, None));
+        assert!(
+            !out.allow_challenge(t, &config, None),
+            "endpoint budget of 5 spent"
+        );
+        assert_eq!(out.stats.challenge_acks_sent, 5);
+        assert_eq!(out.stats.challenge_acks_suppressed, 101);
+        // A second later both are back.
+        assert!(out.allow_challenge(ms(11_000), &config, Some(&mut a)));
+        assert!(out.allow_challenge(ms(11_000), &config, Some(&mut b)));
+    }
+
+    #[test]
+    fn a_zero_per_connection_limit_leaves_only_the_endpoint_cap() {
+        let config = Config {
+            challenge_ack_limit: 3,
+            challenge_ack_per_conn: 0,
+            ..Config::default()
+        };
+        let mut out = Outbox::new();
+        let mut a = ChallengeShare::default();
+        let allowed = (0..10)
+            .filter(|_| out.allow_challenge(ms(1), &config, Some(&mut a)))
+            .count();
+        assert_eq!(allowed, 3);
+    }
 }

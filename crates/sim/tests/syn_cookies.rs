@@ -239,3 +239,42 @@ fn a_full_accept_queue_drops_syns_even_with_cookies() {
         sim.endpoint(a).state(second) == Some(State::Established)
     });
 }
+
+#[test]
+fn an_ipv6_cookie_connection_keeps_its_mss_and_carries_data() {
+    use synack_sim::{LinkConfig, Sim};
+    let a_ip: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+    let b_ip: std::net::IpAddr = "2001:db8::2".parse().unwrap();
+    let mut sim = Sim::new(9);
+    let a = sim.add_host("A", Config::default(), &[a_ip]);
+    let b = sim.add_host("B", cookie_server(), &[b_ip]);
+    sim.link(
+        a,
+        b,
+        LinkConfig::default().latency(Duration::from_millis(10)),
+    );
+    let server_addr = std::net::SocketAddr::new(b_ip, 80);
+    let listener = sim.endpoint_mut(b).listen(server_addr, 8).unwrap();
+    let client = sim
+        .endpoint_mut(a)
+        .connect(
+            Instant::ZERO,
+            std::net::SocketAddr::new(a_ip, 0),
+            server_addr,
+        )
+        .unwrap();
+    let server = accept_when_ready(&mut sim, b, listener);
+    run_until(&mut sim, |sim| {
+        sim.endpoint(a).state(client) == Some(State::Established)
+    });
+    assert_eq!(sim.endpoint(b).endpoint_stats().syn_cookies_validated, 1);
+    // 1500 − 60 = 1440, an entry of the cookie's MSS table, less the timestamps option.
+    let s = sim.endpoint(b).stats(server).unwrap();
+    assert_eq!(s.snd_mss, 1440 - 12);
+    let data = vec![3u8; 50_000];
+    let now = sim.now();
+    assert_eq!(sim.endpoint_mut(a).send(now, client, &data), Ok(50_000));
+    run_until(&mut sim, |sim| {
+        sim.endpoint(b).readable_bytes(server) == 50_000
+    });
+}
