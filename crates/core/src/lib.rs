@@ -22,7 +22,9 @@
 //! ## Where things are
 //!
 //! - [`endpoint`]: demultiplexing by 4-tuple (a keyed hash map), listeners with a SYN
-//!   queue and an accept queue, RSTs for segments that match nothing (§3.10.7.1),
+//!   queue, an accept queue and SYN cookies when the SYN queue is full (`endpoint/listen`,
+//!   RFC 4987), the limits of [`Config`] with their counters ([`EndpointStats`]), RSTs
+//!   for segments that match nothing (§3.10.7.1),
 //!   TIME-WAIT records, one timer heap for everything, and a ready queue of connections
 //!   with something to send. No per-packet or per-poll path looks at more than the
 //!   connections it concerns.
