@@ -17,6 +17,10 @@ pub struct Config {
     /// The most the send buffer grows to. Default 16 MiB (Linux's `tcp_wmem` maximum
     /// is 4 MiB; 16 MiB lets one connection fill 1 Gbit/s at 100 ms). Memory is only
     /// used for data actually queued.
+    ///
+    /// This is what a peer that never acknowledges can cost: the send buffer never holds
+    /// more (it only grows with a congestion window that such a peer never opens), and
+    /// the connection is closed after R2 ([`Config::r2_data`]).
     pub send_buffer_max: usize,
     /// Receive buffer per connection to begin with, bytes; the advertised window never
     /// exceeds the buffer (nor, without window scaling, 65,535). Default 64 KiB.
@@ -27,6 +31,11 @@ pub struct Config {
     /// the window scale we offer. At most 65,535 × 2^14 is usable. Default 16 MiB
     /// (Linux's `tcp_rmem` maximum is 6 MiB; 16 MiB covers 1 Gbit/s at 100 ms). Memory
     /// is only used for data actually held.
+    ///
+    /// An application that never reads costs at most its buffer: the buffer grows only
+    /// as the application reads, so one that never does keeps it at
+    /// [`Config::recv_buffer`]; the window then closes, and the peer's zero-window probes
+    /// are answered for as long as they come (MUST-37).
     pub recv_buffer_max: usize,
     /// Offer and use the Window Scale option (RFC 7323 §2). Default true.
     pub window_scaling: bool,
