@@ -125,6 +125,14 @@ pub fn summary(stack: &Stack) -> String {
     if s.pcap_packets > 0 {
         let _ = write!(out, "; {} datagrams in the pcap file", s.pcap_packets);
     }
+    let e = stack.endpoint_stats();
+    if e.syn_cookies_sent > 0 {
+        let _ = write!(
+            out,
+            "; SYN cookies: {} sent, {} validated, {} rejected",
+            e.syn_cookies_sent, e.syn_cookies_validated, e.syn_cookies_rejected
+        );
+    }
     out
 }
 

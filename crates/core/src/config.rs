@@ -17,6 +17,10 @@ pub struct Config {
     /// The most the send buffer grows to. Default 16 MiB (Linux's `tcp_wmem` maximum
     /// is 4 MiB; 16 MiB lets one connection fill 1 Gbit/s at 100 ms). Memory is only
     /// used for data actually queued.
+    ///
+    /// This is what a peer that never acknowledges can cost: the send buffer never holds
+    /// more (it only grows with a congestion window that such a peer never opens), and
+    /// the connection is closed after R2 ([`Config::r2_data`]).
     pub send_buffer_max: usize,
     /// Receive buffer per connection to begin with, bytes; the advertised window never
     /// exceeds the buffer (nor, without window scaling, 65,535). Default 64 KiB.
@@ -27,6 +31,11 @@ pub struct Config {
     /// the window scale we offer. At most 65,535 × 2^14 is usable. Default 16 MiB
     /// (Linux's `tcp_rmem` maximum is 6 MiB; 16 MiB covers 1 Gbit/s at 100 ms). Memory
     /// is only used for data actually held.
+    ///
+    /// An application that never reads costs at most its buffer: the buffer grows only
+    /// as the application reads, so one that never does keeps it at
+    /// [`Config::recv_buffer`]; the window then closes, and the peer's zero-window probes
+    /// are answered for as long as they come (MUST-37).
     pub recv_buffer_max: usize,
     /// Offer and use the Window Scale option (RFC 7323 §2). Default true.
     pub window_scaling: bool,
@@ -64,8 +73,18 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     /// Disable Nagle's algorithm on new connections (MUST-17). Default false.
     pub nodelay: bool,
-    /// Challenge ACKs (RFC 5961 §7) sent per second per endpoint at most. Default 1000.
+    /// Challenge ACKs (RFC 5961 §7) sent per second per endpoint at most. Default 1000
+    /// (as Linux's `tcp_challenge_ack_limit`).
+    ///
+    /// The budget is shared fairly: besides this endpoint-wide cap, one connection may
+    /// send at most [`Config::challenge_ack_per_conn`] challenge ACKs per second, so a
+    /// flood of forged segments aimed at one connection uses a small share of the budget
+    /// and the other connections still answer their own challenges.
     pub challenge_ack_limit: u32,
+    /// Challenge ACKs one connection may send per second at most (RFC 5961 §7 leaves
+    /// the limiting to the implementation). Default 10: one attacked connection takes at
+    /// most 1 % of the default endpoint budget. 0 means no per-connection limit.
+    pub challenge_ack_per_conn: u32,
     /// RFC 5961 §3 (blind reset attacks), which RFC 9293 §3.10.7.4 describes as an
     /// optional mitigation: an in-window RST that is not exactly at RCV.NXT gets a
     /// challenge ACK instead of resetting the connection. `false` restores RFC 793's rule
@@ -81,8 +100,46 @@ pub struct Config {
     /// Ephemeral ports for active opens (Linux: 32768..=60999).
     pub ephemeral_ports: core::ops::RangeInclusive<u16>,
     /// Half-open connections one listener may hold in SYN-RECEIVED at most (the SYN queue),
-    /// whatever its backlog. Default 1024.
+    /// whatever its backlog (the queue is also at most twice the backlog, and at least
+    /// 16). Default 1024. When it is full, a SYN is answered with a SYN cookie (if
+    /// [`Config::syn_cookies`]) or dropped (counted in
+    /// [`crate::EndpointStats::syn_queue_drops`]).
     pub max_syn_backlog: usize,
+    /// Answer SYNs with SYN cookies (RFC 4987; see [`crate::syn_cookie`]) when the SYN
+    /// queue is full or the connection table is, instead of dropping them: a listener
+    /// under a SYN flood keeps accepting real clients. Default true.
+    pub syn_cookies: bool,
+    /// The most established connections a listener's accept queue holds: `listen`'s
+    /// backlog is capped at this (Linux's `somaxconn`). When the queue is full, SYNs are
+    /// dropped (counted in [`crate::EndpointStats::accept_queue_drops`]). Default 4096.
+    pub max_backlog: usize,
+    /// The most connections (in any state; TIME-WAIT records are counted apart) the
+    /// endpoint holds. At the limit `connect` returns
+    /// [`crate::Error::ConnectionLimit`] and a listener answers SYNs with cookies (or
+    /// drops them without), and drops ACKs whose cookies would create a connection
+    /// (counted in [`crate::EndpointStats::connection_limit_drops`]). Default 1,048,576.
+    pub max_connections: usize,
+    /// The most TIME-WAIT records the endpoint keeps (Linux's `tcp_max_tw_buckets`).
+    /// When it is full, a connection that reaches TIME-WAIT is closed at once, without a
+    /// record — Linux's policy: the 4-tuple loses its protection against old duplicates
+    /// (RFC 9293 §3.6.1), which a full table cannot give anyway, and no live connection
+    /// is disturbed (counted in [`crate::EndpointStats::time_wait_overflows`]). Default
+    /// 262,144.
+    pub max_time_wait: usize,
+    /// The most bytes all send and receive buffers together may allocate. At the limit
+    /// ("memory pressure") data arriving beyond what a connection's buffer has already
+    /// allocated is not stored (the peer retransmits it), and `send` takes only what fits
+    /// the send buffer's allocation, returning [`crate::Error::NoBufferSpace`] if nothing
+    /// does (counted in [`crate::EndpointStats::memory_drops`]). It can be overshot by the
+    /// one allocation that crosses it. Default 1 GiB.
+    pub max_buffer_memory: usize,
+    /// The most out-of-order ranges (holes' right-hand sides) one connection's receive
+    /// buffer holds; a segment that would need another is dropped, neither stored nor
+    /// SACKed (counted in [`crate::EndpointStats::out_of_order_drops`] and the
+    /// connection's `out_of_order_refused`). Default 1024, 16 KiB of ranges at most:
+    /// enough for a 16 MiB window through 5% loss (see
+    /// [`crate::reassembly::MAX_OUT_OF_ORDER`]).
+    pub max_out_of_order: usize,
     /// Initial congestion window in segments (RFC 6928). Default 10.
     pub initial_cwnd_segments: u32,
 }
@@ -131,11 +188,18 @@ impl Default for Config {
             keepalive: None,
             nodelay: false,
             challenge_ack_limit: 1000,
+            challenge_ack_per_conn: 10,
             rst_challenge: true,
             syn_challenge: true,
             hop_limit: 64,
             ephemeral_ports: 32768..=60999,
             max_syn_backlog: 1024,
+            syn_cookies: true,
+            max_backlog: 4096,
+            max_connections: 1 << 20,
+            max_time_wait: 262_144,
+            max_buffer_memory: 1 << 30,
+            max_out_of_order: crate::reassembly::MAX_OUT_OF_ORDER,
             initial_cwnd_segments: 10,
         }
     }

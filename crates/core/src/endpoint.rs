@@ -1,10 +1,13 @@
 //! The endpoint: every connection, listener and TIME-WAIT record of one host.
 
+mod listen;
+
 use crate::connection::{Connection, Owner, Segment};
 use crate::isn::IsnGenerator;
 use crate::listener::{Listener, ListenerQueue};
 use crate::outbox::{Ctx, Outbox};
 use crate::slab::Slab;
+use crate::syn_cookie::SynCookies;
 use crate::time_wait::{TimeWait, TimeWaitAction};
 use crate::timer::TimerQueue;
 use crate::{
@@ -92,6 +95,8 @@ pub struct Endpoint {
     /// Payload staging for `poll_transmit`.
     scratch: Vec<u8>,
     ephemeral_counter: u32,
+    /// SYN cookies (RFC 4987), keyed from the secret.
+    cookies: SynCookies,
 }
 
 /// What a timer queue entry refers to.
@@ -121,6 +126,7 @@ impl Endpoint {
     /// demultiplexing hash (MUST-9); give each host a different one.
     pub fn new(config: Config, secret: [u8; 16]) -> Self {
         let isn = IsnGenerator::new(secret);
+        let cookies = SynCookies::new(&secret);
         let hasher = KeyedHasher(isn.keyed_hash(1, b"demux"), isn.keyed_hash(2, b"demux"));
         Endpoint {
             config,
@@ -137,6 +143,7 @@ impl Endpoint {
             out: Outbox::new(),
             scratch: Vec::new(),
             ephemeral_counter: 0,
+            cookies,
         }
     }
 
@@ -174,7 +181,8 @@ impl Endpoint {
 
     /// Passive OPEN (RFC 9293 §3.10.1): listen on `local` (its IP may be unspecified to
     /// listen on every address), with at most `backlog` established connections waiting
-    /// for `accept`.
+    /// for `accept` (capped at [`Config::max_backlog`]). A port already listened on gives
+    /// [`Error::AddrInUse`].
     pub fn listen(&mut self, local: SocketAddr, backlog: usize) -> Result<ListenerId, Error> {
         if local.port() == 0 {
             return Err(Error::InvalidInput);
@@ -182,6 +190,7 @@ impl Endpoint {
         if self.listen_by_addr.contains_key(&local) {
             return Err(Error::AddrInUse);
         }
+        let backlog = backlog.min(self.config.max_backlog);
         let (index, generation) = self.listeners.insert(Listener::new(local, backlog));
         self.listen_by_addr.insert(local, index);
         Ok(ListenerId { index, generation })
@@ -273,6 +282,10 @@ impl Endpoint {
         if self.by_tuple.contains_key(&tuple) || self.tw_by_tuple.contains_key(&tuple) {
             return Err(Error::AddrInUse);
         }
+        if self.conns.len() >= self.config.max_connections {
+            self.out.stats.connection_limit_drops += 1;
+            return Err(Error::ConnectionLimit);
+        }
         let iss = self.isn.isn(now, local, remote);
         let ts_offset = self.ts_offset(tuple);
         let (index, generation) = self.conns.next_key();
@@ -324,8 +337,7 @@ impl Endpoint {
 
     /// SEND (§3.10.2): queue bytes; returns how many fit in the send buffer.
     pub fn send(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, Error> {
-        let n = self.app_conn(conn)?.send(data)?;
-        self.settle(now, conn.index);
+        let n = self.with_app_conn(now, conn, |c, ctx| c.send(ctx, data))??;
         Ok(n)
     }
 
@@ -335,9 +347,7 @@ impl Endpoint {
     /// applications should not use this (SHLD-13), it exists for old protocols such as
     /// Telnet.
     pub fn send_urgent(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, Error> {
-        let n = self.app_conn(conn)?.send_urgent(data)?;
-        self.settle(now, conn.index);
-        Ok(n)
+        self.with_app_conn(now, conn, |c, ctx| c.send_urgent(ctx, data))?
     }
 
     /// How many bytes must still be read to reach the end of the peer's urgent data, or
@@ -622,73 +632,6 @@ impl Endpoint {
         self.settle(now, index);
     }
 
-    /// §3.10.7.2: a segment for a listener (no connection matched).
-    fn listen_segment(
-        &mut self,
-        now: Instant,
-        lindex: u32,
-        tuple: FourTuple,
-        seg: &Segment<'_>,
-        summary: SegmentSummary,
-    ) {
-        if seg.flags.rst() {
-            return; // "An incoming RST should be ignored."
-        }
-        if seg.flags.ack() {
-            // "Any acknowledgment is bad if it arrives on a connection still in LISTEN."
-            self.out.trace(
-                now,
-                tuple,
-                TraceKind::Dropped {
-                    seg: Some(summary),
-                    reason: DropReason::Ignored,
-                },
-            );
-            self.reply(tuple, seg.ack, None, TcpFlags::RST);
-            return;
-        }
-        if !seg.flags.syn() {
-            return;
-        }
-        let Some(l) = self.listeners.get_any_mut(lindex) else {
-            return;
-        };
-        let syn_limit = self
-            .config
-            .max_syn_backlog
-            .min(l.backlog.saturating_mul(2).max(16));
-        if l.syn_pending >= syn_limit || !l.can_accept_more() {
-            self.out.trace(
-                now,
-                tuple,
-                TraceKind::Dropped {
-                    seg: Some(summary),
-                    reason: DropReason::QueueFull,
-                },
-            );
-            return;
-        }
-        l.syn_pending += 1;
-        let lgen = self.listeners.generation_of(lindex);
-        self.out
-            .trace(now, tuple, TraceKind::Received { seg: summary });
-        let iss = self.isn.isn(now, tuple.local, tuple.remote);
-        let ts_offset = self.ts_offset(tuple);
-        let (index, generation) = self.conns.next_key();
-        let id = ConnId { index, generation };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        let mut conn =
-            Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
-        conn.listener_queue = ListenerQueue::Syn;
-        self.conns.insert(conn);
-        self.by_tuple.insert(tuple, index);
-        self.settle(now, index);
-    }
-
     /// A segment for a TIME-WAIT record.
     fn time_wait_segment(
         &mut self,
@@ -765,6 +708,22 @@ impl Endpoint {
         let Some(c) = self.conns.get_any_mut(index) else {
             return;
         };
+        // Buffer memory accounting (Config::max_buffer_memory): O(1), by difference.
+        let bytes = u32::try_from(c.buffer_bytes()).unwrap_or(u32::MAX);
+        if bytes != c.mem_charged {
+            let stats = &mut self.out.stats;
+            stats.buffer_memory = stats
+                .buffer_memory
+                .saturating_sub(c.mem_charged as usize)
+                .saturating_add(bytes as usize);
+            stats.buffer_memory_peak = stats.buffer_memory_peak.max(stats.buffer_memory);
+            c.mem_charged = bytes;
+        }
+        let live = self.conns.len();
+        self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
         // Listener bookkeeping for passive connections.
         if let crate::connection::Origin::Passive {
             listener,
@@ -801,7 +760,7 @@ impl Endpoint {
                 self.by_tuple.remove(&c.tuple);
             }
             if c.owner != Owner::App && !c.tx_queued {
-                self.conns.remove(index);
+                self.remove_conn(index);
             }
             return;
         }
@@ -824,18 +783,26 @@ impl Endpoint {
                     field.min(u32::from(u16::MAX)) as u16
                 },
                 ts: c.ts_ok.then_some((c.ts.offset, c.ts.recent)),
+                challenge: c.challenge,
             };
             let ack_owed = c.ack_now;
             let tuple = c.tuple;
             self.by_tuple.remove(&tuple);
             if !c.tx_queued {
-                self.conns.remove(index);
+                self.remove_conn(index);
             } else {
                 c.state = State::Closed; // freed when the ready queue reaches it
                 c.close_reason = Some(CloseReason::Normal);
             }
             if ack_owed {
                 tw.ack(now, &mut self.out);
+            }
+            if self.time_waits.len() >= self.config.max_time_wait {
+                // The table is full (Config::max_time_wait): close without a record.
+                self.out.stats.time_wait_overflows += 1;
+                self.out
+                    .state_change(now, tuple, State::TimeWait, State::Closed);
+                return;
             }
             let (twi, _) = self.time_waits.insert(tw);
             self.tw_by_tuple.insert(tuple, twi);
@@ -847,6 +814,14 @@ impl Endpoint {
             self.ready.push_back(index);
         }
         self.schedule_conn_timer(index);
+    }
+
+    /// Free a connection's slot, and its buffers from the memory count.
+    fn remove_conn(&mut self, index: u32) {
+        if let Some(c) = self.conns.remove(index) {
+            let stats = &mut self.out.stats;
+            stats.buffer_memory = stats.buffer_memory.saturating_sub(c.mem_charged as usize);
+        }
     }
 
     /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
@@ -952,7 +927,7 @@ impl Endpoint {
                     return Some(n);
                 }
             } else if c.state == State::Closed && c.owner != Owner::App {
-                self.conns.remove(index);
+                self.remove_conn(index);
             } else {
                 // Nothing more to send now; the persist timer may have been armed.
                 self.schedule_conn_timer(index);
@@ -1016,6 +991,24 @@ impl Endpoint {
     /// Number of TIME-WAIT records.
     pub fn time_wait_count(&self) -> usize {
         self.time_waits.len()
+    }
+
+    /// What the endpoint's defences and limits have done (SYN cookies, challenge ACKs,
+    /// drops at each limit) and how much memory it holds. O(1).
+    pub fn endpoint_stats(&self) -> crate::EndpointStats {
+        let mut s = self.out.stats;
+        s.connections = self.conns.len();
+        s.time_wait_records = self.time_waits.len();
+        let map_entry = core::mem::size_of::<(FourTuple, u32)>() + 1;
+        s.memory_estimate = self.conns.slots() * core::mem::size_of::<Connection>()
+            + self.time_waits.slots() * core::mem::size_of::<TimeWait>()
+            + self.listeners.slots() * core::mem::size_of::<Listener>()
+            + (self.by_tuple.capacity() + self.tw_by_tuple.capacity()) * map_entry
+            + self.out.replies.capacity() * core::mem::size_of::<crate::outbox::Reply>()
+            + self.ready.capacity() * 4
+            + self.timers.len() * 32
+            + s.buffer_memory;
+        s
     }
 }
 

@@ -32,6 +32,13 @@ pub enum Error {
     /// No local address or ephemeral port is available.
     #[error("address not available")]
     AddrNotAvailable,
+    /// The endpoint holds [`crate::Config::max_connections`] connections already.
+    #[error("too many connections")]
+    ConnectionLimit,
+    /// Buffer memory is at [`crate::Config::max_buffer_memory`]: nothing could be queued
+    /// now; try again once data has been acknowledged or read.
+    #[error("no buffer space available")]
+    NoBufferSpace,
     /// An argument is invalid (e.g. mixing IPv4 and IPv6 addresses, port 0 to connect to).
     #[error("invalid argument")]
     InvalidInput,

@@ -33,7 +33,7 @@ pub struct IsnGenerator {
 }
 
 /// Derives a purpose-specific key from the secret: SipHash-2-4-128 of a label.
-fn derive_key(secret: &[u8; 16], label: &[u8]) -> [u8; 16] {
+pub(crate) fn derive_key(secret: &[u8; 16], label: &[u8]) -> [u8; 16] {
     u128::from(SipHasher128::new_with_key(secret).hash(label)).to_le_bytes()
 }
 

@@ -22,7 +22,9 @@
 //! ## Where things are
 //!
 //! - [`endpoint`]: demultiplexing by 4-tuple (a keyed hash map), listeners with a SYN
-//!   queue and an accept queue, RSTs for segments that match nothing (§3.10.7.1),
+//!   queue, an accept queue and SYN cookies when the SYN queue is full (`endpoint/listen`,
+//!   RFC 4987), the limits of [`Config`] with their counters ([`EndpointStats`]), RSTs
+//!   for segments that match nothing (§3.10.7.1),
 //!   TIME-WAIT records, one timer heap for everything, and a ready queue of connections
 //!   with something to send. No per-packet or per-poll path looks at more than the
 //!   connections it concerns.
@@ -42,7 +44,7 @@
 //!   option off.
 //! - [`seq`] sequence-number arithmetic, [`send_buffer`], [`reassembly`] (the receive
 //!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), [`isn`] (RFC 9293 §3.4.1
-//!   ISNs and RFC 6056 ephemeral ports), [`timer`] (the lazy-deletion timer heap).
+//!   ISNs and RFC 6056 ephemeral ports), [`syn_cookie`] (RFC 4987), [`timer`] (the lazy-deletion timer heap).
 //!
 //! ## Example
 //!
@@ -80,6 +82,7 @@ pub mod seq;
 mod slab;
 pub mod state;
 mod stats;
+pub mod syn_cookie;
 pub mod time;
 mod time_wait;
 pub mod timer;
@@ -93,6 +96,6 @@ pub use endpoint::{CloseReason, ConnId, Endpoint, Event, ListenerId};
 pub use error::Error;
 pub use seq::SeqNum;
 pub use state::State;
-pub use stats::ConnStats;
+pub use stats::{ConnStats, EndpointStats};
 pub use time::Instant;
 pub use trace::{DropReason, FourTuple, Metrics, SegmentSummary, TraceEvent, TraceKind};

@@ -2,7 +2,7 @@
 //! of half-open connections in SYN-RECEIVED and a bounded accept queue of established
 //! connections waiting for the application.
 
-use crate::ConnId;
+use crate::{ConnId, Instant};
 use core::net::SocketAddr;
 use std::collections::VecDeque;
 
@@ -27,6 +27,10 @@ pub(crate) struct Listener {
     pub accept_pending: usize,
     /// An `Incoming` event is outstanding.
     pub incoming_signalled: bool,
+    /// When this listener last answered a SYN with a cookie. ACKs are only checked as
+    /// cookies for a while after (RFC 4987 §3.6): a listener that sent none has no
+    /// cookie to accept, and a blind attacker gets no chance to guess one.
+    pub cookie_sent_at: Option<Instant>,
 }
 
 impl Listener {
@@ -38,12 +42,20 @@ impl Listener {
             accept_queue: VecDeque::new(),
             accept_pending: 0,
             incoming_signalled: false,
+            cookie_sent_at: None,
         }
     }
 
     /// Room for one more established connection.
     pub(crate) fn can_accept_more(&self) -> bool {
         self.accept_pending < self.backlog
+    }
+
+    /// A cookie was sent within the last two cookie periods (the time a cookie lives).
+    pub(crate) fn cookies_recent(&self, now: Instant) -> bool {
+        let life = core::time::Duration::from_secs(2 * crate::syn_cookie::PERIOD_SECS);
+        self.cookie_sent_at
+            .is_some_and(|t| now.saturating_since(t) <= life)
     }
 
     pub(crate) fn leave(&mut self, queue: ListenerQueue) {

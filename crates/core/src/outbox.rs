@@ -3,7 +3,7 @@
 //! Every queue here is bounded or coalesced, so a flood cannot grow memory.
 
 use crate::endpoint::Event;
-use crate::{Config, FourTuple, Instant, State, TraceEvent, TraceKind};
+use crate::{Config, EndpointStats, FourTuple, Instant, State, TraceEvent, TraceKind};
 use std::collections::VecDeque;
 use synack_wire::TcpRepr;
 
@@ -25,12 +25,24 @@ pub(crate) struct ChallengeLimiter {
     sent: u32,
 }
 
+/// One connection's use of the challenge-ACK budget (kept in its TCB): a one-second
+/// window on the timestamp clock, so that no connection uses more than
+/// `Config::challenge_ack_per_conn` of the endpoint's budget per second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ChallengeShare {
+    start_ms: u32,
+    sent: u16,
+}
+
 /// The endpoint-wide queues a connection writes into.
 pub(crate) struct Outbox {
     pub replies: VecDeque<Reply>,
     pub events: VecDeque<Event>,
     pub trace: Option<Vec<TraceEvent>>,
     pub challenge: ChallengeLimiter,
+    /// Endpoint-wide counters (the connection and memory figures are filled in by the
+    /// endpoint when read).
+    pub stats: EndpointStats,
 }
 
 impl Outbox {
@@ -43,6 +55,7 @@ impl Outbox {
                 window_start: Instant::ZERO,
                 sent: 0,
             },
+            stats: EndpointStats::default(),
         }
     }
 
@@ -66,7 +79,7 @@ impl Outbox {
 }
 
 impl ChallengeLimiter {
-    /// May another challenge ACK be sent at `now`?
+    /// May another challenge ACK be sent at `now`? (The endpoint-wide budget only.)
     pub(crate) fn allow(&mut self, now: Instant, limit: u32) -> bool {
         if now.saturating_since(self.window_start) >= core::time::Duration::from_secs(1) {
             self.window_start = now;
@@ -81,9 +94,112 @@ impl ChallengeLimiter {
     }
 }
 
+impl Outbox {
+    /// RFC 5961 §7: may a challenge ACK be sent now? First the connection's own share
+    /// (`share`, at most `Config::challenge_ack_per_conn` a second; a TIME-WAIT record
+    /// has one too; `None` means no share), then the endpoint's budget
+    /// (`Config::challenge_ack_limit` a second). A refusal by the share does not use
+    /// the endpoint's budget, so a connection under attack cannot exhaust it.
+    ///
+    /// The design: with the defaults (1,000 a second for the endpoint, 10 for each
+    /// connection), forged segments aimed at one connection get it 10 challenge ACKs a
+    /// second and leave 990 for everyone else; only an attack on more than 100
+    /// connections at once reaches the endpoint's cap, which bounds what the endpoint
+    /// sends whatever the attack (RFC 5961 §7).
+    pub(crate) fn allow_challenge(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        share: Option<&mut ChallengeShare>,
+    ) -> bool {
+        let ms = crate::timestamps::clock_ms(now);
+        let mut share = share;
+        if let Some(s) = share.as_deref_mut() {
+            if s.sent == 0 || ms.wrapping_sub(s.start_ms) >= 1000 {
+                s.start_ms = ms;
+                s.sent = 0;
+            }
+            let per_conn = config.challenge_ack_per_conn;
+            if per_conn > 0 && u32::from(s.sent) >= per_conn {
+                self.stats.challenge_acks_suppressed += 1;
+                return false;
+            }
+        }
+        if !self.challenge.allow(now, config.challenge_ack_limit) {
+            self.stats.challenge_acks_suppressed += 1;
+            return false;
+        }
+        if let Some(s) = share {
+            s.sent = s.sent.saturating_add(1);
+        }
+        self.stats.challenge_acks_sent += 1;
+        true
+    }
+
+    /// Buffer memory is at its limit (`Config::max_buffer_memory`).
+    pub(crate) fn memory_pressure(&self, config: &Config) -> bool {
+        self.stats.buffer_memory >= config.max_buffer_memory
+    }
+}
+
 /// What a connection needs from its endpoint while it runs.
 pub(crate) struct Ctx<'a> {
     pub now: Instant,
     pub config: &'a Config,
     pub out: &'a mut Outbox,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Instant {
+        Instant::from_millis(v)
+    }
+
+    #[test]
+    fn a_connection_share_refills_after_a_second_and_spares_the_endpoint_budget() {
+        let config = Config {
+            challenge_ack_limit: 5,
+            challenge_ack_per_conn: 2,
+            ..Config::default()
+        };
+        let mut out = Outbox::new();
+        let (mut a, mut b) = (ChallengeShare::default(), ChallengeShare::default());
+        let t = ms(10_000);
+        assert!(out.allow_challenge(t, &config, Some(&mut a)));
+        assert!(out.allow_challenge(t, &config, Some(&mut a)));
+        // A's share is spent; refusals do not touch the endpoint's budget...
+        for _ in 0..100 {
+            assert!(!out.allow_challenge(t, &config, Some(&mut a)));
+        }
+        // ...so B still has its two, and the endpoint one more after that.
+        assert!(out.allow_challenge(t, &config, Some(&mut b)));
+        assert!(out.allow_challenge(t, &config, Some(&mut b)));
+        assert!(out.allow_challenge(t, &config, None));
+        assert!(
+            !out.allow_challenge(t, &config, None),
+            "endpoint budget of 5 spent"
+        );
+        assert_eq!(out.stats.challenge_acks_sent, 5);
+        assert_eq!(out.stats.challenge_acks_suppressed, 101);
+        // A second later both are back.
+        assert!(out.allow_challenge(ms(11_000), &config, Some(&mut a)));
+        assert!(out.allow_challenge(ms(11_000), &config, Some(&mut b)));
+    }
+
+    #[test]
+    fn a_zero_per_connection_limit_leaves_only_the_endpoint_cap() {
+        let config = Config {
+            challenge_ack_limit: 3,
+            challenge_ack_per_conn: 0,
+            ..Config::default()
+        };
+        let mut out = Outbox::new();
+        let mut a = ChallengeShare::default();
+        let allowed = (0..10)
+            .filter(|_| out.allow_challenge(ms(1), &config, Some(&mut a)))
+            .count();
+        assert_eq!(allowed, 3);
+    }
 }

@@ -12,7 +12,8 @@
 //!
 //! Layout: one ring of at most `capacity` bytes holding the readable bytes followed by
 //! the window, and a short sorted list of the byte ranges received beyond the first
-//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] are kept, and
+//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] (or the number
+//! given to [`ReceiveBuffer::insert_limited`]) are kept, and
 //! a segment that would need one more is dropped (the peer retransmits it; the
 //! in-order part of a segment is never dropped). The first copy of a byte wins: later
 //! overlapping segments never overwrite it (RFC 9293 §3.10.7.4 leaves this open; this is
@@ -22,7 +23,8 @@
 //! to `capacity`, and everything is freed when the buffer holds nothing (DESIGN.md:
 //! "buffers allocated when first needed and released when drained").
 
-/// The most out-of-order ranges held at once (16 bytes each, so at most 16 KiB).
+/// The most out-of-order ranges held at once by default (`Config::max_out_of_order`;
+/// 16 bytes each, so at most 16 KiB).
 ///
 /// A window of 16 MiB holds over 11,000 full-sized segments; at 5% random loss about
 /// 600 of them are holes, and a sender in slow start or after a timeout may have more
@@ -37,7 +39,7 @@ pub const MAX_OUT_OF_ORDER: usize = 1024;
 const MIN_ALLOC: usize = 256;
 
 /// The receive buffer of one connection.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ReceiveBuffer {
     /// The ring; its length is the current allocation (0 when nothing is held).
     ring: Box<[u8]>,
@@ -53,6 +55,13 @@ pub struct ReceiveBuffer {
     capacity: usize,
 }
 
+impl Default for ReceiveBuffer {
+    /// An empty buffer of capacity zero.
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
 impl ReceiveBuffer {
     /// An empty buffer with room for `capacity` bytes. Allocates nothing.
     pub fn new(capacity: usize) -> Self {
@@ -63,6 +72,26 @@ impl ReceiveBuffer {
             ooo: Vec::new(),
             capacity,
         }
+    }
+
+    /// Whether [`ReceiveBuffer::insert_limited`] with this `max_ranges` would drop
+    /// `len > 0` bytes at `offset` whole because the out-of-order range limit is reached.
+    pub fn out_of_order_full(&self, offset: usize, len: usize, max_ranges: usize) -> bool {
+        if offset == 0 || len == 0 || offset >= self.window() {
+            return false;
+        }
+        let start = self.readable + offset;
+        let end = start.saturating_add(len);
+        let (first, last) = self.touching(start, end);
+        first == last && self.ooo.len() >= max_ranges.max(1)
+    }
+
+    /// Bytes past RCV.NXT that fit the ring already allocated (no allocation needed).
+    pub fn allocated_room(&self) -> usize {
+        self.ring
+            .len()
+            .saturating_sub(self.readable)
+            .min(self.window())
     }
 
     /// The most bytes this buffer holds.
@@ -97,6 +126,12 @@ impl ReceiveBuffer {
     /// An out-of-order insert that overlaps or touches no range already held, while
     /// [`MAX_OUT_OF_ORDER`] ranges are held, is dropped whole.
     pub fn insert(&mut self, offset: usize, data: &[u8]) -> usize {
+        self.insert_limited(offset, data, MAX_OUT_OF_ORDER)
+    }
+
+    /// [`ReceiveBuffer::insert`] holding at most `max_ranges` out-of-order ranges (at
+    /// least one) instead of [`MAX_OUT_OF_ORDER`] (`Config::max_out_of_order`).
+    pub fn insert_limited(&mut self, offset: usize, data: &[u8], max_ranges: usize) -> usize {
         let window = self.window();
         if data.is_empty() || offset >= window {
             return 0;
@@ -109,7 +144,7 @@ impl ReceiveBuffer {
         // Which held ranges does [start, end) overlap or touch? They form a run
         // `first..last` in the sorted list.
         let (first, last) = self.touching(start, end);
-        if offset > 0 && first == last && self.ooo.len() >= MAX_OUT_OF_ORDER {
+        if offset > 0 && first == last && self.ooo.len() >= max_ranges.max(1) {
             return 0;
         }
 
@@ -144,18 +179,6 @@ impl ReceiveBuffer {
             self.ooo.splice(first..last, core::iter::once(merged));
             0
         }
-    }
-
-    /// Whether [`Self::insert`] of `len` bytes at `offset` would drop them whole because
-    /// they need one more out-of-order range while [`MAX_OUT_OF_ORDER`] are held.
-    pub fn refuses(&self, offset: usize, len: usize) -> bool {
-        if offset == 0 || len == 0 || offset >= self.window() || self.ooo.len() < MAX_OUT_OF_ORDER {
-            return false;
-        }
-        let start = self.readable + offset;
-        let end = start + len.min(self.capacity - start);
-        let (first, last) = self.touching(start, end);
-        first == last
     }
 
     /// The run `first..last` of held ranges that `[start, end)` overlaps or touches.
@@ -473,17 +496,20 @@ mod tests {
         let far = 2 * MAX_OUT_OF_ORDER + 100;
         let mut b = ReceiveBuffer::new(far + 100);
         for i in 0..MAX_OUT_OF_ORDER {
-            assert!(!b.refuses(2 + 2 * i, 1));
+            assert!(!b.out_of_order_full(2 + 2 * i, 1, MAX_OUT_OF_ORDER));
             assert_eq!(b.insert(2 + 2 * i, b"x"), 0);
         }
         assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER);
         // A new disjoint range is dropped...
-        assert!(b.refuses(far, 1));
+        assert!(b.out_of_order_full(far, 1, MAX_OUT_OF_ORDER));
         b.insert(far, b"y");
         assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER);
         assert!(ranges(&b).iter().all(|&(s, _)| s != far));
         // ...but one that extends an existing range is kept,
-        assert!(!b.refuses(3, 1) && !b.refuses(0, 1));
+        assert!(
+            !b.out_of_order_full(3, 1, MAX_OUT_OF_ORDER)
+                && !b.out_of_order_full(0, 1, MAX_OUT_OF_ORDER)
+        );
         b.insert(3, b"x");
         assert_eq!(ranges(&b).len(), MAX_OUT_OF_ORDER - 1);
         assert_eq!(ranges(&b)[0], (2, 5));

@@ -69,6 +69,12 @@ impl SendBuffer {
         self.capacity.saturating_sub(self.len)
     }
 
+    /// Room left without allocating more: what the current ring has free (0 when
+    /// nothing is allocated).
+    pub fn allocated_free(&self) -> usize {
+        self.ring.len().saturating_sub(self.len).min(self.free())
+    }
+
     /// Appends as much of `data` as fits and returns how many bytes were taken.
     pub fn write(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.free());

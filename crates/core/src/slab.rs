@@ -91,6 +91,11 @@ impl<T> Slab<T> {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Slots allocated (live or free): what the slab's memory is proportional to.
+    pub(crate) fn slots(&self) -> usize {
+        self.slots.capacity()
+    }
 }
 
 #[cfg(test)]

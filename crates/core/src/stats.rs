@@ -107,3 +107,55 @@ pub(crate) struct Counters {
     pub paws_rejected: u32,
     pub out_of_order_refused: u32,
 }
+
+/// Endpoint-wide counters and memory use ([`crate::Endpoint::endpoint_stats`]): what the
+/// endpoint's defences and limits did, like the SNMP/`netstat -s` counters of a kernel.
+/// Counters start at zero when the endpoint is made and only grow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointStats {
+    /// SYN-ACKs sent with a SYN cookie because a listener's SYN queue (or the connection
+    /// table) was full (RFC 4987).
+    pub syn_cookies_sent: u64,
+    /// ACKs that returned a valid cookie and created a connection.
+    pub syn_cookies_validated: u64,
+    /// ACKs to a listener that had sent cookies recently whose cookie did not check out
+    /// (forged, expired, or for another 4-tuple); each got a RST.
+    pub syn_cookies_rejected: u64,
+    /// SYNs dropped because the SYN queue was full and SYN cookies are off.
+    pub syn_queue_drops: u64,
+    /// SYNs, and ACKs with valid cookies, dropped because the listener's accept queue
+    /// was full (the peer retransmits).
+    pub accept_queue_drops: u64,
+    /// SYNs and cookie ACKs dropped, and `connect` calls refused, because
+    /// [`crate::Config::max_connections`] connections exist.
+    pub connection_limit_drops: u64,
+    /// Connections that reached TIME-WAIT while [`crate::Config::max_time_wait`]
+    /// records existed, and were closed at once instead.
+    pub time_wait_overflows: u64,
+    /// Challenge ACKs sent (RFC 5961 §3.2, §4.2, §5.2).
+    pub challenge_acks_sent: u64,
+    /// Challenge ACKs not sent because of the rate limits (RFC 5961 §7).
+    pub challenge_acks_suppressed: u64,
+    /// Arriving segments (or parts of them) not stored, and `send` calls refused with
+    /// [`crate::Error::NoBufferSpace`], because buffer memory was at
+    /// [`crate::Config::max_buffer_memory`].
+    pub memory_drops: u64,
+    /// Out-of-order segments dropped because their connection already held
+    /// [`crate::Config::max_out_of_order`] out-of-order ranges.
+    pub out_of_order_drops: u64,
+    /// Bytes allocated to send and receive buffers now, all connections together.
+    pub buffer_memory: usize,
+    /// The most `buffer_memory` has been.
+    pub buffer_memory_peak: usize,
+    /// Connections now (every state but TIME-WAIT records).
+    pub connections: usize,
+    /// The most connections there have been at once.
+    pub connections_peak: usize,
+    /// TIME-WAIT records now.
+    pub time_wait_records: usize,
+    /// An estimate of the heap the endpoint holds, bytes: the connection, listener and
+    /// TIME-WAIT tables (slots ever allocated, times their sizes), the demultiplexing
+    /// maps, and the buffers.
+    pub memory_estimate: usize,
+}

@@ -3,7 +3,7 @@
 //! to ACK a retransmitted FIN, answer stray segments, and keep the 4-tuple from being
 //! reused for 2 × MSL — a few dozen bytes instead of a whole TCB.
 
-use crate::outbox::Outbox;
+use crate::outbox::{ChallengeShare, Outbox};
 use crate::{Config, FourTuple, Instant, SeqNum};
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
@@ -24,6 +24,9 @@ pub(crate) struct TimeWait {
     /// With timestamps negotiated, our clock offset and TS.Recent: every non-RST
     /// segment carries the option (RFC 7323 §3.2).
     pub ts: Option<(u32, u32)>,
+    /// This record's share of the challenge-ACK budget (RFC 5961 §7), so that forged
+    /// SYNs aimed at one TIME-WAIT 4-tuple cannot use up the endpoint's budget.
+    pub challenge: ChallengeShare,
 }
 
 /// What the endpoint should do with the record after a segment.
@@ -61,7 +64,7 @@ impl TimeWait {
             if seq.gt(self.rcv_nxt) {
                 return TimeWaitAction::Reopen;
             }
-            if out.challenge.allow(now, config.challenge_ack_limit) {
+            if out.allow_challenge(now, config, Some(&mut self.challenge)) {
                 self.ack(now, out);
             }
             return TimeWaitAction::Keep;

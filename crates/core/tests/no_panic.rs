@@ -97,8 +97,13 @@ fn check_output(bytes: &[u8], own: &[IpAddr], input_was_rst: bool, who: &str) ->
 
 impl World {
     fn new() -> World {
+        World::with_server_config(Config::default())
+    }
+
+    /// The same world with `B` built from `config`.
+    fn with_server_config(config: Config) -> World {
         let mut a = Endpoint::new(Config::default(), [1; 16]);
-        let mut b = Endpoint::new(Config::default(), [2; 16]);
+        let mut b = Endpoint::new(config, [2; 16]);
         a.add_address(A4);
         a.add_address(A6);
         b.add_address(B4);
@@ -717,6 +722,63 @@ proptest! {
         }
         w.drain();
     }
+}
+
+/// `B` at every limit at once (issue 7): every SYN is answered with a SYN cookie (no SYN
+/// queue), and the connection table, TIME-WAIT table, buffer memory, out-of-order
+/// ranges and challenge-ACK budgets are tiny, so the arbitrary inputs reach every
+/// limit's code path.
+fn hostile_server_config() -> Config {
+    Config {
+        max_syn_backlog: 0,
+        max_connections: 6,
+        max_time_wait: 2,
+        max_buffer_memory: 100_000,
+        max_out_of_order: 2,
+        challenge_ack_limit: 5,
+        challenge_ack_per_conn: 2,
+        ..Config::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        max_shrink_iters: 2_000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn no_input_or_call_sequence_makes_an_endpoint_at_its_limits_panic(
+        ops in proptest::collection::vec(op(), 1..200)
+    ) {
+        let mut w = World::with_server_config(hostile_server_config());
+        for op in &ops {
+            w.apply(op);
+        }
+        for _ in 0..200 {
+            w.exchange(50);
+            match [w.a.poll_timeout(), w.b.poll_timeout()].into_iter().flatten().min() {
+                Some(t) => w.advance(t),
+                None => break,
+            }
+        }
+        for h in w.handles.clone() {
+            let _ = w.b.abort(w.now, h);
+        }
+        w.drain();
+        let s = w.b.endpoint_stats();
+        prop_assert!(s.connections <= 6, "{:?}", s);
+        prop_assert!(s.time_wait_records <= 2, "{:?}", s);
+    }
+}
+
+#[test]
+fn the_hostile_setup_opens_its_connections_through_syn_cookies() {
+    let w = World::with_server_config(hostile_server_config());
+    assert_eq!(w.b.connection_count(), 4);
+    let s = w.b.endpoint_stats();
+    assert_eq!(s.syn_cookies_validated, 4, "{s:?}");
 }
 
 #[test]

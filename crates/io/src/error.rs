@@ -26,6 +26,8 @@ pub fn to_io(e: synack::Error) -> Error {
         synack::Error::NotConnected | synack::Error::InvalidHandle => ErrorKind::NotConnected,
         synack::Error::WouldBlock => ErrorKind::WouldBlock,
         synack::Error::InvalidInput => ErrorKind::InvalidInput,
+        // The endpoint's buffer-memory limit (like ENOBUFS).
+        synack::Error::NoBufferSpace => ErrorKind::OutOfMemory,
         _ => ErrorKind::Other,
     };
     Error::new(kind, e)
@@ -57,6 +59,7 @@ mod tests {
             (synack::Error::NotConnected, ErrorKind::NotConnected),
             (synack::Error::InvalidHandle, ErrorKind::NotConnected),
             (synack::Error::WouldBlock, ErrorKind::WouldBlock),
+            (synack::Error::NoBufferSpace, ErrorKind::OutOfMemory),
         ];
         for (e, kind) in cases {
             assert_eq!(to_io(e).kind(), kind, "{e:?}");

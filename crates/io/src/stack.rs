@@ -421,6 +421,12 @@ impl Stack {
             .state_of(FourTuple { local, remote })
     }
 
+    /// The endpoint's own counters: SYN cookies, challenge ACKs, drops at each limit,
+    /// buffer memory (see [`synack::EndpointStats`]).
+    pub fn endpoint_stats(&self) -> synack::EndpointStats {
+        self.shared().lock().ep.endpoint_stats()
+    }
+
     /// Connections the endpoint holds, not counting TIME-WAIT records.
     pub fn connection_count(&self) -> usize {
         self.shared().lock().ep.connection_count()

@@ -143,7 +143,27 @@ pub fn explain(trace: &Trace, lines: &[Line], relative: bool) -> Vec<(usize, Str
                 let sent = matches!(line.kind, LineKind::Send(_) | LineKind::SendArrive(_));
                 let arrived = matches!(line.kind, LineKind::Arrive(_) | LineKind::SendArrive(_));
                 let (x, y) = (seg.from, seg.from.other());
-                if sent || seg.injected || seg.duplicate || !arrived {
+                let f = seg.summary.flags;
+                if sent
+                    && f.syn()
+                    && f.ack()
+                    && !seg.injected
+                    && before[x.index()] == State::Listen
+                    && states[x.index()] == State::Listen
+                {
+                    // A SYN-ACK sent from LISTEN keeps no state: a SYN cookie (RFC 4987).
+                    text.push(format!(
+                        "{x} answers with a SYN-ACK that acknowledges {y}'s SYN (ACK={}), but \
+                         its SYN queue is full: instead of queueing the connection it makes \
+                         its ISN (SEQ={}) a SYN cookie (a keyed hash of the 4-tuple, {y}'s \
+                         ISN and the time, with {y}'s MSS folded in) and forgets the SYN. \
+                         {x} stays in LISTEN; all it will need is in the cookie.",
+                        numbers.seq(y, seg.summary.ack),
+                        numbers.seq(x, seg.summary.seq),
+                        x = name(x),
+                        y = name(y)
+                    ));
+                } else if sent || seg.injected || seg.duplicate || !arrived {
                     text.push(what(seg, &numbers, sent));
                 } else {
                     text.push(format!(
@@ -168,7 +188,6 @@ pub fn explain(trace: &Trace, lines: &[Line], relative: bool) -> Vec<(usize, Str
                         text.push(transition(tr.side, tr.from, tr.to, seg));
                     }
                 }
-                let f = seg.summary.flags;
                 let occupies = seg.summary.len > 0 || f.syn() || f.fin();
                 if sent && !arrived && seg.arrived_at.is_none() && !occupies {
                     text.push(format!(
@@ -342,6 +361,11 @@ fn learn(knows: &mut [Knows; 2], seg: &Segment, after: State, before: State) {
     if f.syn() && after.is_synchronized() {
         k.own_isn = true;
     }
+    if f.ack() && !f.syn() && before == State::Listen && after.is_synchronized() {
+        // A SYN cookie came back: the ACK carries the peer's ISN + 1 and our ISN + 1.
+        k.own_isn = true;
+        k.peer_isn = true;
+    }
 }
 
 /// Why a state changed on a segment's line.
@@ -354,6 +378,12 @@ fn transition(side: Side, from: State, to: State, seg: &Segment) -> String {
         (Closed, SynSent) => format!(
             "{me}'s application called connect: {me} is SYN-SENT. It knows its own ISN but \
              not {other}'s."
+        ),
+        (Listen, SynReceived) if !seg.summary.flags.syn() => format!(
+            "The ACK brings {me}'s cookie back (ACK = cookie + 1). {me} checks the hash: it \
+             is one {me} made in the last two minutes for this 4-tuple and {other}'s ISN \
+             (SEQ - 1). Only now does {me} create the connection, with the MSS the cookie \
+             carried (window scale and SACK come back in the echoed timestamp)."
         ),
         (Listen, SynReceived) => format!(
             "{me} was listening: it records {other}'s ISN, answers, and waits in \

@@ -641,7 +641,36 @@ impl Connection {
         }
         // Never accept past the right edge we advertised.
         let room = self.rcv_adv.since(start.max(self.rcv_nxt)) as usize;
-        let payload = &payload[..payload.len().min(room)];
+        let mut payload = &payload[..payload.len().min(room)];
+        if ctx.out.memory_pressure(ctx.config) {
+            // Buffer memory is at `Config::max_buffer_memory`: keep only what fits the
+            // allocation this connection already has; the rest is retransmitted later.
+            let fits = self
+                .recv_buf
+                .allocated_room()
+                .saturating_sub(offset as usize);
+            if payload.len() > fits {
+                ctx.out.stats.memory_drops += 1;
+                payload = &payload[..fits];
+                if payload.is_empty() {
+                    self.ack_now = true;
+                    return;
+                }
+            }
+        }
+        if self.recv_buf.out_of_order_full(
+            offset as usize,
+            payload.len(),
+            ctx.config.max_out_of_order,
+        ) {
+            // A new hole beyond `Config::max_out_of_order`: dropped whole, and neither
+            // stored nor SACKed (the peer retransmits it).
+            ctx.out.stats.out_of_order_drops += 1;
+            self.counters.out_of_order_refused =
+                self.counters.out_of_order_refused.saturating_add(1);
+            self.ack_now = true;
+            return;
+        }
         let had_holes = self.recv_buf.has_out_of_order();
         let seg_start = self.rcv_nxt.add(offset as u32);
         let seg_end = seg_start.add_len(payload.len());
@@ -658,11 +687,9 @@ impl Connection {
                 self.note_duplicate(base.add_len(s), base.add_len(e));
             }
         }
-        if self.recv_buf.refuses(offset as usize, payload.len()) {
-            self.counters.out_of_order_refused =
-                self.counters.out_of_order_refused.saturating_add(1);
-        }
-        let advanced = self.recv_buf.insert(offset as usize, payload);
+        let advanced =
+            self.recv_buf
+                .insert_limited(offset as usize, payload, ctx.config.max_out_of_order);
         self.rcv_nxt = self.rcv_nxt.add_len(advanced);
         self.counters.bytes_received = self.counters.bytes_received.saturating_add(advanced as u64);
         self.track_sack_blocks(offset > 0, seg_start, seg_end);
@@ -798,12 +825,12 @@ impl Connection {
     }
 
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` as a challenge (RFC 5961 §3.2, §4, §5.2),
-    /// at most `challenge_ack_limit` per second per endpoint (§7).
+    /// at most `challenge_ack_limit` per second per endpoint and `challenge_ack_per_conn`
+    /// per second for this connection (§7; see `Outbox::allow_challenge`).
     fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
         if ctx
             .out
-            .challenge
-            .allow(ctx.now, ctx.config.challenge_ack_limit)
+            .allow_challenge(ctx.now, ctx.config, Some(&mut self.challenge))
         {
             self.ack_now = true;
         }

@@ -39,8 +39,12 @@ pub(crate) struct Urgent {
 
 impl Connection {
     /// SEND with the urgent flag (§3.10.2): queue `data` and mark its end as urgent.
-    pub(crate) fn send_urgent(&mut self, data: &[u8]) -> Result<usize, crate::Error> {
-        let n = self.send(data)?;
+    pub(crate) fn send_urgent(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        data: &[u8],
+    ) -> Result<usize, crate::Error> {
+        let n = self.send(ctx, data)?;
         // The first data octet follows our SYN; once the SYN is acknowledged the send
         // buffer starts at SND.UNA.
         let start = if matches!(self.state, State::SynSent | State::SynReceived) {
