@@ -85,6 +85,34 @@ pub struct Config {
     pub max_syn_backlog: usize,
     /// Initial congestion window in segments (RFC 6928). Default 10.
     pub initial_cwnd_segments: u32,
+    /// Round each connection's receive buffer up to a whole number of segments (the
+    /// effective send MSS) once the SYNs have settled it, as FreeBSD's `tcp_mss` does
+    /// (64 KiB becomes 65,700 bytes with an MSS of 1460). The buffer then may exceed
+    /// what the header can advertise without window scaling (65,535, MUST-1); the
+    /// advertised window is still capped there. How much buffer stands behind the
+    /// window is the receiver's choice (RFC 9293 §3.8.6). Default false.
+    pub recv_buffer_whole_segments: bool,
+    /// The acceptability test's RCV.WND (RFC 9293 §3.10.7.4, first check) is the larger
+    /// of the window advertised and the free receive buffer, so a segment the buffer can
+    /// hold is accepted even past the right edge the header could carry (FreeBSD's
+    /// `tcp_input`: `rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)`). It applies where the
+    /// connection has a buffer of its own: not to a passive connection still in the
+    /// listener's SYN queue, nor in TIME-WAIT (FreeBSD's SYN cache and compact
+    /// TIME-WAIT use the window offered). RFC 9293 §3.3.1 and
+    /// §3.8.6 define RCV.WND as what the receiver is prepared to accept but leave open
+    /// what it is when the buffer exceeds what SEG.WND can express (65,535 without
+    /// window scaling, multiples of 2^shift with it, RFC 7323 §2.3); accepting it errs
+    /// on the robust side (§3.8.6: "be liberal in what you accept"). Default false:
+    /// RCV.WND is the window advertised.
+    pub accept_beyond_advertised: bool,
+    /// In a simultaneous close (RFC 9293 §3.6, Figure 13), acknowledge the peer's FIN
+    /// that moves FIN-WAIT-1 to CLOSING by sending our unacknowledged FIN again with
+    /// the ACK, as FreeBSD's `tcp_output` does, instead of a bare
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`. §3.10.7.4 (eighth step) asks for "an
+    /// acknowledgment for the FIN" without saying what else the segment carries, and a
+    /// retransmission of unacknowledged sequence space is always permitted (§3.8.1).
+    /// Default false.
+    pub simultaneous_close_resends_fin: bool,
 }
 
 /// Keep-alive parameters (RFC 9293 §3.8.4).
@@ -137,6 +165,9 @@ impl Default for Config {
             ephemeral_ports: 32768..=60999,
             max_syn_backlog: 1024,
             initial_cwnd_segments: 10,
+            recv_buffer_whole_segments: false,
+            accept_beyond_advertised: false,
+            simultaneous_close_resends_fin: false,
         }
     }
 }

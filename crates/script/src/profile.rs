@@ -95,6 +95,10 @@ impl Profile {
             r2_syn: Duration::from_secs(75),
             rto_min: Duration::from_millis(230),
             ephemeral_ports: 49152..=65535,
+            // FreeBSD's choices where RFC 9293 leaves one open (see each field's doc).
+            recv_buffer_whole_segments: true,
+            accept_beyond_advertised: true,
+            simultaneous_close_resends_fin: true,
             ..Config::default()
         };
         Profile {

@@ -114,7 +114,7 @@ impl Connection {
             // been reached" (§3.10.7.3): the text (what fits the window) and the FIN.
             self.set_state(ctx, State::SynReceived);
             self.snd_nxt = self.iss;
-            let room = self.rcv_adv.since(self.rcv_nxt) as usize;
+            let room = self.rcv_wnd(ctx.config) as usize;
             let text = &seg.payload[..seg.payload.len().min(room)];
             if !text.is_empty() {
                 self.syn_text = Some(text.into());
@@ -188,7 +188,7 @@ impl Connection {
                 }
             }
         }
-        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        let rcv_wnd = self.rcv_wnd(ctx.config);
         if seq_acceptable(seg.seq, seg.len(), self.rcv_nxt, rcv_wnd) {
             return true;
         }
@@ -275,7 +275,7 @@ impl Connection {
             self.return_to_listen(ctx);
             return;
         }
-        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        let rcv_wnd = self.rcv_wnd(ctx.config);
         if !ctx.config.syn_challenge && !seg.seq.in_window(self.rcv_nxt, rcv_wnd) {
             // RFC 793: the segment passed the acceptability test (its FIN or data reach
             // into the window) but the SYN itself lies below RCV.NXT: not "in the
@@ -630,8 +630,10 @@ impl Connection {
             payload = &payload[skip..];
             offset = 0;
         }
-        // Never accept past the right edge we advertised.
-        let room = self.rcv_adv.since(start.max(self.rcv_nxt)) as usize;
+        // Never accept past the right edge we advertised (or, with
+        // `Config::accept_beyond_advertised`, past the free buffer).
+        let edge = self.rcv_nxt.add(self.rcv_wnd(ctx.config));
+        let room = edge.since(start.max(self.rcv_nxt)) as usize;
         let payload = &payload[..payload.len().min(room)];
         let had_holes = self.recv_buf.has_out_of_order();
         let seg_start = self.rcv_nxt.add(offset as u32);
@@ -739,7 +741,8 @@ impl Connection {
         let fin_seq = start.add_len(seg.payload.len());
         if fin_seq == self.rcv_nxt {
             self.fin_arrived(ctx);
-        } else if fin_seq.gt(self.rcv_nxt) && fin_seq.le(self.rcv_adv) {
+        } else if fin_seq.gt(self.rcv_nxt) && fin_seq.le(self.rcv_nxt.add(self.rcv_wnd(ctx.config)))
+        {
             self.pending_fin = Some(fin_seq);
             self.ack_now = true;
         }
@@ -762,6 +765,10 @@ impl Connection {
                     self.enter_time_wait(ctx);
                 } else {
                     self.set_state(ctx, State::Closing);
+                    // Simultaneous close: the ACK of their FIN may carry ours again
+                    // (`Config::simultaneous_close_resends_fin`).
+                    self.fin_resend_due =
+                        ctx.config.simultaneous_close_resends_fin && self.fin_in_flight();
                 }
             }
             State::FinWait2 => self.enter_time_wait(ctx),

@@ -1,0 +1,175 @@
+//! The `Config` switches that give FreeBSD's answer where RFC 9293 leaves a choice
+//! open (each field's documentation cites the section): with the switch on, FreeBSD's
+//! behaviour; with the default, synack's own.
+
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use synack::{CloseReason, Config, ConnId, Endpoint, Instant, State};
+use synack_wire::{emit_packet, parse_packet, TcpFlags, TcpOptions, TcpRepr};
+
+const LOCAL: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+const PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+/// The peer's initial sequence number.
+const IRS: u32 = 5000;
+
+struct Conn {
+    ep: Endpoint,
+    id: ConnId,
+    port: u16,
+    /// Our ISS + 1.
+    snd: u32,
+    now: Instant,
+}
+
+impl Conn {
+    /// An active open to a peer whose SYN-ACK offers MSS 1460 and SACK but no window
+    /// scaling and no timestamps, as the FreeBSD suite's scripts do.
+    fn established(config: Config) -> Conn {
+        let mut ep = Endpoint::new(config, [7; 16]);
+        ep.add_address(IpAddr::V4(LOCAL));
+        let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+        let id = ep
+            .connect(Instant::ZERO, any, SocketAddr::new(IpAddr::V4(PEER), 80))
+            .unwrap();
+        let port = ep.tuple(id).unwrap().local.port();
+        let mut c = Conn {
+            ep,
+            id,
+            port,
+            snd: 0,
+            now: Instant::ZERO,
+        };
+        let syn = c.drain().pop().unwrap();
+        c.snd = syn.seq.wrapping_add(1);
+        let options = TcpOptions {
+            mss: Some(1460),
+            sack_permitted: true,
+            ..TcpOptions::default()
+        };
+        c.send(IRS, TcpFlags::SYN | TcpFlags::ACK, options);
+        c.drain();
+        assert_eq!(c.ep.state(id), Some(State::Established));
+        c
+    }
+
+    fn send(&mut self, seq: u32, flags: TcpFlags, options: TcpOptions) {
+        self.now = self.now + core::time::Duration::from_millis(100);
+        let repr = TcpRepr {
+            src_port: 80,
+            dst_port: self.port,
+            seq,
+            ack: if flags.ack() { self.snd } else { 0 },
+            flags,
+            window: 32767,
+            urgent: 0,
+            options,
+        };
+        let mut buf = vec![0u8; 1600];
+        let n = emit_packet(
+            &mut buf,
+            IpAddr::V4(PEER),
+            IpAddr::V4(LOCAL),
+            64,
+            &repr,
+            b"",
+        )
+        .unwrap();
+        self.ep.handle(self.now, &buf[..n]);
+    }
+
+    fn drain(&mut self) -> Vec<TcpRepr> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1600];
+        while let Some(n) = self.ep.poll_transmit(self.now, &mut buf) {
+            out.push(parse_packet(&buf[..n]).unwrap().tcp);
+        }
+        out
+    }
+}
+
+fn freebsd_like() -> Config {
+    Config {
+        rst_challenge: false,
+        recv_buffer_whole_segments: true,
+        accept_beyond_advertised: true,
+        simultaneous_close_resends_fin: true,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn the_receive_buffer_is_rounded_up_to_whole_segments() {
+    let c = Conn::established(freebsd_like());
+    // 64 KiB is 44.9 segments of 1460 bytes: 45 segments.
+    assert_eq!(c.ep.stats(c.id).unwrap().recv_buffer, 65_700);
+    let c = Conn::established(Config::default());
+    // Without window scaling synack's own buffer is what the header can advertise.
+    assert_eq!(c.ep.stats(c.id).unwrap().recv_buffer, 65_535);
+}
+
+#[test]
+fn a_reset_inside_the_buffer_but_past_the_advertised_window_resets_when_switched_on() {
+    // The window advertised is 65,535 (no window scaling); the buffer holds 65,700.
+    let mut c = Conn::established(freebsd_like());
+    c.send(IRS + 1 + 65_699, TcpFlags::RST, TcpOptions::default());
+    assert_eq!(c.ep.close_reason(c.id), Some(CloseReason::Reset));
+    // One past the buffer is outside the window either way.
+    let mut c = Conn::established(freebsd_like());
+    c.send(IRS + 1 + 65_700, TcpFlags::RST, TcpOptions::default());
+    assert_eq!(c.ep.state(c.id), Some(State::Established));
+}
+
+#[test]
+fn by_default_the_acceptability_test_uses_the_advertised_window() {
+    let config = Config {
+        rst_challenge: false,
+        ..Config::default()
+    };
+    let mut c = Conn::established(config.clone());
+    c.send(IRS + 1 + 65_535, TcpFlags::RST, TcpOptions::default());
+    assert_eq!(c.ep.state(c.id), Some(State::Established));
+    let mut c = Conn::established(config);
+    c.send(IRS + 1 + 65_534, TcpFlags::RST, TcpOptions::default());
+    assert_eq!(c.ep.close_reason(c.id), Some(CloseReason::Reset));
+}
+
+/// Our FIN goes out; the peer's FIN crosses it (not acknowledging ours): CLOSING.
+fn simultaneous_close(config: Config) -> (Conn, Vec<TcpRepr>) {
+    let mut c = Conn::established(config);
+    c.ep.shutdown(c.now, c.id).unwrap();
+    let fin = c.drain();
+    assert_eq!(fin.len(), 1);
+    assert!(fin[0].flags.fin());
+    c.send(
+        IRS + 1,
+        TcpFlags::FIN | TcpFlags::ACK,
+        TcpOptions::default(),
+    );
+    assert_eq!(c.ep.state(c.id), Some(State::Closing));
+    let out = c.drain();
+    (c, out)
+}
+
+#[test]
+fn in_a_simultaneous_close_the_ack_of_the_peers_fin_repeats_ours_when_switched_on() {
+    let (mut c, out) = simultaneous_close(freebsd_like());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].flags, TcpFlags::FIN | TcpFlags::ACK);
+    assert_eq!(out[0].seq, c.snd, "the FIN's own sequence number");
+    assert_eq!(out[0].ack, IRS + 2, "acknowledges the peer's FIN");
+    // Later ACKs in CLOSING are plain: an out-of-window segment gets one.
+    c.send(IRS + 1 + 70_000, TcpFlags::ACK, TcpOptions::default());
+    let out = c.drain();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].flags, TcpFlags::ACK);
+    assert_eq!(out[0].seq, c.snd.wrapping_add(1));
+}
+
+#[test]
+fn by_default_a_simultaneous_close_acknowledges_the_peers_fin_with_a_bare_ack() {
+    // RFC 9293 §3.6 Figure 13, line 3: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+    let (c, out) = simultaneous_close(Config::default());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].flags, TcpFlags::ACK);
+    assert_eq!(out[0].seq, c.snd.wrapping_add(1));
+    assert_eq!(out[0].ack, IRS + 2);
+}
