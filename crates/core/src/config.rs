@@ -113,6 +113,19 @@ pub struct Config {
     /// retransmission of unacknowledged sequence space is always permitted (§3.8.1).
     /// Default false.
     pub simultaneous_close_resends_fin: bool,
+    /// Acknowledge the second in-order data segment since the last ACK at once,
+    /// whatever its size, as FreeBSD does (its delayed ACK covers one segment only).
+    /// RFC 9293 §3.8.6.3 (SHLD-19) and RFC 5681 §4.2 ask for an ACK for *at least* every
+    /// second full-sized segment and leave more frequent ACKs to the receiver. Default
+    /// false: small segments wait up to the delayed-ACK time (MUST-40) until two
+    /// full-sized segments' worth has arrived.
+    pub ack_every_second_segment: bool,
+    /// Send the ACK that carries a D-SACK block (RFC 2883) at once, as FreeBSD does,
+    /// rather than when the delayed-ACK rules say (RFC 5681 §4.2 requires immediate
+    /// ACKs only for out-of-order segments and ones that fill a gap; RFC 2883 §4 does
+    /// not say when the D-SACK is sent, only that it reports the most recent
+    /// duplicate). Default false.
+    pub immediate_dsack: bool,
 }
 
 /// Keep-alive parameters (RFC 9293 §3.8.4).
@@ -168,6 +181,8 @@ impl Default for Config {
             recv_buffer_whole_segments: false,
             accept_beyond_advertised: false,
             simultaneous_close_resends_fin: false,
+            ack_every_second_segment: false,
+            immediate_dsack: false,
         }
     }
 }

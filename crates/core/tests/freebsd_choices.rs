@@ -53,6 +53,11 @@ impl Conn {
 
     fn send(&mut self, seq: u32, flags: TcpFlags, options: TcpOptions) {
         self.now = self.now + core::time::Duration::from_millis(100);
+        self.segment(seq, flags, options, b"");
+    }
+
+    /// A segment at the current time (no time passes).
+    fn segment(&mut self, seq: u32, flags: TcpFlags, options: TcpOptions, payload: &[u8]) {
         let repr = TcpRepr {
             src_port: 80,
             dst_port: self.port,
@@ -70,7 +75,7 @@ impl Conn {
             IpAddr::V4(LOCAL),
             64,
             &repr,
-            b"",
+            payload,
         )
         .unwrap();
         self.ep.handle(self.now, &buf[..n]);
@@ -92,6 +97,8 @@ fn freebsd_like() -> Config {
         recv_buffer_whole_segments: true,
         accept_beyond_advertised: true,
         simultaneous_close_resends_fin: true,
+        ack_every_second_segment: true,
+        immediate_dsack: true,
         ..Config::default()
     }
 }
@@ -172,4 +179,62 @@ fn by_default_a_simultaneous_close_acknowledges_the_peers_fin_with_a_bare_ack() 
     assert_eq!(out[0].flags, TcpFlags::ACK);
     assert_eq!(out[0].seq, c.snd.wrapping_add(1));
     assert_eq!(out[0].ack, IRS + 2);
+}
+
+/// Two small in-order data segments arrive back to back; what is sent at once.
+fn two_small_segments(config: Config) -> Vec<TcpRepr> {
+    let mut c = Conn::established(config);
+    c.send(IRS + 1, TcpFlags::ACK, TcpOptions::default());
+    c.drain();
+    c.segment(IRS + 1, TcpFlags::ACK, TcpOptions::default(), &[1; 10]);
+    let first = c.drain();
+    assert!(
+        first.is_empty(),
+        "the first segment's ACK is delayed: {first:?}"
+    );
+    c.segment(IRS + 11, TcpFlags::ACK, TcpOptions::default(), &[2; 10]);
+    c.drain()
+}
+
+#[test]
+fn the_second_small_segment_is_acknowledged_at_once_when_switched_on() {
+    let out = two_small_segments(freebsd_like());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ack, IRS + 21);
+}
+
+#[test]
+fn by_default_small_segments_wait_for_the_delayed_ack() {
+    // SHLD-19 counts full-sized segments; 20 bytes wait for the timer (MUST-40).
+    assert!(two_small_segments(Config::default()).is_empty());
+}
+
+/// 100 bytes in order, then a segment repeating them with 100 new bytes after them.
+fn partly_duplicate_segment(config: Config) -> Vec<TcpRepr> {
+    let mut c = Conn::established(config);
+    c.send(IRS + 1, TcpFlags::ACK, TcpOptions::default());
+    c.segment(IRS + 1, TcpFlags::ACK, TcpOptions::default(), &[1; 100]);
+    c.now = c.now + core::time::Duration::from_secs(1);
+    c.ep.handle_timeout(c.now);
+    assert_eq!(c.drain().len(), 1, "the delayed ACK of the first 100 bytes");
+    c.segment(IRS + 1, TcpFlags::ACK, TcpOptions::default(), &[1; 200]);
+    c.drain()
+}
+
+#[test]
+fn a_d_sack_is_sent_at_once_when_switched_on() {
+    let out = partly_duplicate_segment(freebsd_like());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ack, IRS + 201);
+    let first = out[0].options.sack.as_slice()[0];
+    assert_eq!(
+        (first.left, first.right),
+        (IRS + 1, IRS + 101),
+        "the D-SACK"
+    );
+}
+
+#[test]
+fn by_default_a_d_sack_rides_on_the_delayed_ack() {
+    assert!(partly_duplicate_segment(Config::default()).is_empty());
 }

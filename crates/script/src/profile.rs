@@ -99,6 +99,8 @@ impl Profile {
             recv_buffer_whole_segments: true,
             accept_beyond_advertised: true,
             simultaneous_close_resends_fin: true,
+            ack_every_second_segment: true,
+            immediate_dsack: true,
             ..Config::default()
         };
         Profile {

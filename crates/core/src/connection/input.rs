@@ -619,10 +619,14 @@ impl Connection {
         };
         let mut payload = seg.payload;
         let mut offset = start.diff(self.rcv_nxt);
-        if offset < 0 {
+        let below_nxt = offset < 0;
+        if below_nxt {
             let skip = offset.unsigned_abs() as usize;
             // Bytes we already have: report them in a D-SACK (RFC 2883 §4.1.1).
             self.note_duplicate(start, start.add_len(skip.min(payload.len())));
+            if ctx.config.immediate_dsack {
+                self.ack_now = true;
+            }
             if skip >= payload.len() {
                 self.ack_now = true; // a pure duplicate: ACK so the peer stops resending
                 return;
@@ -638,8 +642,11 @@ impl Connection {
         let had_holes = self.recv_buf.has_out_of_order();
         let seg_start = self.rcv_nxt.add(offset as u32);
         let seg_end = seg_start.add_len(payload.len());
-        if offset > 0 && self.sack_ok {
-            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2).
+        if !below_nxt && self.sack_ok {
+            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2) —
+            // also when the segment starts at RCV.NXT, filling the hole before them
+            // (§4, "report the duplicate"). (A segment that also repeats bytes below
+            // RCV.NXT reports those: the first duplicate block, RFC 2883 §4.)
             let off = offset as usize;
             let off_end = off + payload.len();
             let overlap = self
@@ -650,6 +657,9 @@ impl Connection {
             if let Some((s, e)) = overlap {
                 let base = self.rcv_nxt;
                 self.note_duplicate(base.add_len(s), base.add_len(e));
+                if ctx.config.immediate_dsack {
+                    self.ack_now = true;
+                }
             }
         }
         let advanced = self.recv_buf.insert(offset as usize, payload);
@@ -679,7 +689,11 @@ impl Connection {
                 0
             };
             let full = u32::from(self.rcv_mss.saturating_sub(ts));
-            if self.bytes_unacked >= 2 * full {
+            if self.bytes_unacked >= 2 * full
+                || (ctx.config.ack_every_second_segment && self.delack_at.is_some())
+            {
+                // (`Config::ack_every_second_segment`: a delayed ACK is already
+                // pending, so this is the second segment since the last ACK.)
                 self.ack_now = true;
             } else if self.delack_at.is_none() {
                 self.delack_at = Some(ctx.now + ctx.config.delayed_ack);
