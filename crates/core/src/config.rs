@@ -126,6 +126,12 @@ pub struct Config {
     /// not say when the D-SACK is sent, only that it reports the most recent
     /// duplicate). Default false.
     pub immediate_dsack: bool,
+    /// Drop a SYN-ACK that arrives for a listening socket silently, as FreeBSD does,
+    /// instead of answering `<SEQ=SEG.ACK><CTL=RST>`. RFC 9293 §3.10.7.2 (LISTEN,
+    /// second check) says a reset "should be formed" for an ACK-bearing segment — a
+    /// recommendation; a SYN-ACK nobody asked for is most often backscatter from a
+    /// spoofed SYN, and answering it helps nobody. Default false.
+    pub listen_ignores_syn_ack: bool,
 }
 
 /// Keep-alive parameters (RFC 9293 §3.8.4).
@@ -183,6 +189,7 @@ impl Default for Config {
             simultaneous_close_resends_fin: false,
             ack_every_second_segment: false,
             immediate_dsack: false,
+            listen_ignores_syn_ack: false,
         }
     }
 }

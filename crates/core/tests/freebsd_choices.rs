@@ -99,6 +99,7 @@ fn freebsd_like() -> Config {
         simultaneous_close_resends_fin: true,
         ack_every_second_segment: true,
         immediate_dsack: true,
+        listen_ignores_syn_ack: true,
         ..Config::default()
     }
 }
@@ -237,4 +238,61 @@ fn a_d_sack_is_sent_at_once_when_switched_on() {
 #[test]
 fn by_default_a_d_sack_rides_on_the_delayed_ack() {
     assert!(partly_duplicate_segment(Config::default()).is_empty());
+}
+
+/// A SYN-ACK (and then a bare ACK) arrive for a listening socket: the answers.
+fn syn_ack_to_a_listener(config: Config) -> (Vec<TcpRepr>, Vec<TcpRepr>) {
+    let mut ep = Endpoint::new(config, [7; 16]);
+    ep.add_address(IpAddr::V4(LOCAL));
+    ep.listen(SocketAddr::new(IpAddr::V4(LOCAL), 80), 8)
+        .unwrap();
+    let mut answers = Vec::new();
+    for flags in [TcpFlags::SYN | TcpFlags::ACK, TcpFlags::ACK] {
+        let repr = TcpRepr {
+            src_port: 5000,
+            dst_port: 80,
+            seq: 17,
+            ack: 34,
+            flags,
+            window: 32767,
+            urgent: 0,
+            options: TcpOptions::default(),
+        };
+        let mut buf = vec![0u8; 1600];
+        let n = emit_packet(
+            &mut buf,
+            IpAddr::V4(PEER),
+            IpAddr::V4(LOCAL),
+            64,
+            &repr,
+            b"",
+        )
+        .unwrap();
+        ep.handle(Instant::ZERO, &buf[..n]);
+        let mut out = Vec::new();
+        let mut tx = [0u8; 1600];
+        while let Some(n) = ep.poll_transmit(Instant::ZERO, &mut tx) {
+            out.push(parse_packet(&tx[..n]).unwrap().tcp);
+        }
+        answers.push(out);
+    }
+    let ack = answers.pop().unwrap();
+    (answers.pop().unwrap(), ack)
+}
+
+#[test]
+fn a_syn_ack_to_a_listener_is_dropped_silently_when_switched_on() {
+    let (syn_ack, ack) = syn_ack_to_a_listener(freebsd_like());
+    assert!(syn_ack.is_empty(), "{syn_ack:?}");
+    // A bare ACK still gets its reset.
+    assert_eq!(ack.len(), 1);
+    assert_eq!((ack[0].flags, ack[0].seq), (TcpFlags::RST, 34));
+}
+
+#[test]
+fn by_default_a_syn_ack_to_a_listener_is_answered_with_a_reset() {
+    // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>.
+    let (syn_ack, _) = syn_ack_to_a_listener(Config::default());
+    assert_eq!(syn_ack.len(), 1, "{syn_ack:?}");
+    assert_eq!((syn_ack[0].flags, syn_ack[0].seq), (TcpFlags::RST, 34));
 }

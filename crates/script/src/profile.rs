@@ -8,7 +8,11 @@
 //!   (`recvspace`, `sendspace`), `kern.ipc.maxsockbuf` = 2 MiB (so the window scale
 //!   offered is 6), 100 ms delayed ACKs (`delacktime`), a 75 s connection-establishment
 //!   timeout (`keepinit`), the RTO floor `rexmit_min` + `rexmit_slop` = 230 ms,
-//!   keep-alive defaults 7200 s / 75 s / 8 probes, ephemeral ports 49152–65535.
+//!   keep-alive defaults 7200 s / 75 s / 8 probes, ephemeral ports 49152–65535; and
+//!   FreeBSD's answer where RFC 9293 leaves a choice open, through `Config` switches
+//!   that are off by default (`recv_buffer_whole_segments`, `accept_beyond_advertised`,
+//!   `simultaneous_close_resends_fin`, `ack_every_second_segment`, `immediate_dsack`,
+//!   `listen_ignores_syn_ack`; each field's documentation cites the section).
 //!
 //! Both define `STANDARD` for `#ifdef`: where a script offers a FreeBSD block and a
 //! STANDARD block, synack (which implements RFC 9293, not FreeBSD's deviations) is held
@@ -101,6 +105,7 @@ impl Profile {
             simultaneous_close_resends_fin: true,
             ack_every_second_segment: true,
             immediate_dsack: true,
+            listen_ignores_syn_ack: true,
             ..Config::default()
         };
         Profile {
