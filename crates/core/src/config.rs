@@ -132,6 +132,13 @@ pub struct Config {
     /// recommendation; a SYN-ACK nobody asked for is most often backscatter from a
     /// spoofed SYN, and answering it helps nobody. Default false.
     pub listen_ignores_syn_ack: bool,
+    /// Abort a connection being opened (SYN-SENT) when an ICMP hard error (protocol or
+    /// port unreachable, administratively prohibited) about its SYN arrives: RFC 9293
+    /// §3.9.2.2, "a TCP implementation SHOULD abort the connection" (SHLD-26). Once
+    /// synchronized, hard errors are soft ones (RFC 5461 §4), whatever this says.
+    /// `false` treats every ICMP error as soft (FreeBSD's `icmp_may_rst=0`). Default
+    /// true.
+    pub icmp_hard_errors_abort: bool,
 }
 
 /// Keep-alive parameters (RFC 9293 §3.8.4).
@@ -190,6 +197,7 @@ impl Default for Config {
             ack_every_second_segment: false,
             immediate_dsack: false,
             listen_ignores_syn_ack: false,
+            icmp_hard_errors_abort: true,
         }
     }
 }

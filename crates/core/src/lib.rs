@@ -66,6 +66,7 @@ mod congestion;
 mod connection;
 pub mod endpoint;
 pub mod error;
+mod icmp;
 pub mod isn;
 mod listener;
 mod outbox;

@@ -236,7 +236,8 @@ impl Profile {
                 "synack processes SYN+FIN like RFC 9293 says; scripts check FreeBSD's dropping only in #ifdef FreeBSD blocks",
             ),
             "net.inet.tcp.icmp_may_rst" => {
-                SysctlEffect::NoOp("synack does not act on ICMP errors (MUST-54 is not implemented)")
+                c.icmp_hard_errors_abort = v != 0;
+                SysctlEffect::Applied
             }
             "net.inet.tcp.syncookies" | "net.inet.tcp.syncookies_only" => {
                 SysctlEffect::NoOp("the SYN queue does not overflow in these scripts")
