@@ -624,7 +624,7 @@ impl Connection {
             let skip = offset.unsigned_abs() as usize;
             // Bytes we already have: report them in a D-SACK (RFC 2883 §4.1.1).
             self.note_duplicate(start, start.add_len(skip.min(payload.len())));
-            if ctx.config.immediate_dsack {
+            if ctx.config.immediate_dsack && self.sack_ok {
                 self.ack_now = true;
             }
             if skip >= payload.len() {
