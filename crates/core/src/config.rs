@@ -142,6 +142,60 @@ pub struct Config {
     pub max_out_of_order: usize,
     /// Initial congestion window in segments (RFC 6928). Default 10.
     pub initial_cwnd_segments: u32,
+    /// Round each connection's receive buffer up to a whole number of segments (the
+    /// effective send MSS) once the SYNs have settled it, as FreeBSD's `tcp_mss` does
+    /// (64 KiB becomes 65,700 bytes with an MSS of 1460). The buffer then may exceed
+    /// what the header can advertise without window scaling (65,535, MUST-1); the
+    /// advertised window is still capped there. How much buffer stands behind the
+    /// window is the receiver's choice (RFC 9293 §3.8.6). Default false.
+    pub recv_buffer_whole_segments: bool,
+    /// The acceptability test's RCV.WND (RFC 9293 §3.10.7.4, first check) is the larger
+    /// of the window advertised and the free receive buffer, so a segment the buffer can
+    /// hold is accepted even past the right edge the header could carry (FreeBSD's
+    /// `tcp_input`: `rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)`). It applies where the
+    /// connection has a buffer of its own: not to a passive connection still in the
+    /// listener's SYN queue, nor in TIME-WAIT (FreeBSD's SYN cache and compact
+    /// TIME-WAIT use the window offered). RFC 9293 §3.3.1 and
+    /// §3.8.6 define RCV.WND as what the receiver is prepared to accept but leave open
+    /// what it is when the buffer exceeds what SEG.WND can express (65,535 without
+    /// window scaling, multiples of 2^shift with it, RFC 7323 §2.3); accepting it errs
+    /// on the robust side (§3.8.6: "be liberal in what you accept"). Default false:
+    /// RCV.WND is the window advertised.
+    pub accept_beyond_advertised: bool,
+    /// In a simultaneous close (RFC 9293 §3.6, Figure 13), acknowledge the peer's FIN
+    /// that moves FIN-WAIT-1 to CLOSING by sending our unacknowledged FIN again with
+    /// the ACK, as FreeBSD's `tcp_output` does, instead of a bare
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`. §3.10.7.4 (eighth step) asks for "an
+    /// acknowledgment for the FIN" without saying what else the segment carries, and a
+    /// retransmission of unacknowledged sequence space is always permitted (§3.8.1).
+    /// Default false.
+    pub simultaneous_close_resends_fin: bool,
+    /// Acknowledge the second in-order data segment since the last ACK at once,
+    /// whatever its size, as FreeBSD does (its delayed ACK covers one segment only).
+    /// RFC 9293 §3.8.6.3 (SHLD-19) and RFC 5681 §4.2 ask for an ACK for *at least* every
+    /// second full-sized segment and leave more frequent ACKs to the receiver. Default
+    /// false: small segments wait up to the delayed-ACK time (MUST-40) until two
+    /// full-sized segments' worth has arrived.
+    pub ack_every_second_segment: bool,
+    /// Send the ACK that carries a D-SACK block (RFC 2883) at once, as FreeBSD does,
+    /// rather than when the delayed-ACK rules say (RFC 5681 §4.2 requires immediate
+    /// ACKs only for out-of-order segments and ones that fill a gap; RFC 2883 §4 does
+    /// not say when the D-SACK is sent, only that it reports the most recent
+    /// duplicate). Default false.
+    pub immediate_dsack: bool,
+    /// Drop a SYN-ACK that arrives for a listening socket silently, as FreeBSD does,
+    /// instead of answering `<SEQ=SEG.ACK><CTL=RST>`. RFC 9293 §3.10.7.2 (LISTEN,
+    /// second check) says a reset "should be formed" for an ACK-bearing segment — a
+    /// recommendation; a SYN-ACK nobody asked for is most often backscatter from a
+    /// spoofed SYN, and answering it helps nobody. Default false.
+    pub listen_ignores_syn_ack: bool,
+    /// Abort a connection being opened (SYN-SENT) when an ICMP hard error (protocol or
+    /// port unreachable, administratively prohibited) about its SYN arrives: RFC 9293
+    /// §3.9.2.2, "a TCP implementation SHOULD abort the connection" (SHLD-26). Once
+    /// synchronized, hard errors are soft ones (RFC 5461 §4), whatever this says.
+    /// `false` treats every ICMP error as soft (FreeBSD's `icmp_may_rst=0`). Default
+    /// true.
+    pub icmp_hard_errors_abort: bool,
 }
 
 /// Keep-alive parameters (RFC 9293 §3.8.4).
@@ -201,6 +255,13 @@ impl Default for Config {
             max_buffer_memory: 1 << 30,
             max_out_of_order: crate::reassembly::MAX_OUT_OF_ORDER,
             initial_cwnd_segments: 10,
+            recv_buffer_whole_segments: false,
+            accept_beyond_advertised: false,
+            simultaneous_close_resends_fin: false,
+            ack_every_second_segment: false,
+            immediate_dsack: false,
+            listen_ignores_syn_ack: false,
+            icmp_hard_errors_abort: true,
         }
     }
 }

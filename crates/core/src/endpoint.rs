@@ -531,6 +531,10 @@ impl Endpoint {
     /// Process one arriving IP datagram.
     pub fn handle(&mut self, now: Instant, packet: &[u8]) {
         let Ok(pkt) = synack_wire::parse_packet(packet) else {
+            // Not a TCP segment: an ICMP error about one of ours (MUST-54), or nothing.
+            if let Some(err) = crate::icmp::parse(packet) {
+                self.handle_icmp(now, &err);
+            }
             return; // MUST-3: a bad checksum or malformed header is dropped silently
         };
         if !self.addrs.is_empty() && !self.addrs.contains(&pkt.dst) {
@@ -573,6 +577,32 @@ impl Endpoint {
             );
             self.reset_for_closed(tuple, &seg);
         }
+    }
+
+    /// An ICMP error quoting one of our segments goes to the connection that sent it
+    /// (MUST-54, §3.9.2.2; see [`crate::icmp`]). The error must be addressed to us, and
+    /// the quoted segment must come from us.
+    fn handle_icmp(&mut self, now: Instant, err: &crate::icmp::IcmpError) {
+        if (!self.addrs.is_empty() && !self.addrs.contains(&err.dst))
+            || err.tuple.local.ip() != err.dst
+            || err.src.is_multicast()
+            || is_limited_broadcast(err.src)
+        {
+            return;
+        }
+        let Some(&index) = self.by_tuple.get(&err.tuple) else {
+            return;
+        };
+        let Some(c) = self.conns.get_any_mut(index) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            out: &mut self.out,
+        };
+        c.on_icmp_error(&mut ctx, err);
+        self.settle(now, index);
     }
 
     fn find_listener(&self, local: SocketAddr) -> Option<u32> {

@@ -42,6 +42,8 @@
 //!   RFC 9438, the default; see [`CongestionAlgorithm`]), `stats` ([`ConnStats`]).
 //!   All of it is negotiated with the peer and on by default; [`Config`] switches each
 //!   option off.
+//! - `icmp`: ICMP and ICMPv6 errors about our segments (MUST-54), validated by the
+//!   quoted sequence number (RFC 5927) and passed to their connection.
 //! - [`seq`] sequence-number arithmetic, [`send_buffer`], [`reassembly`] (the receive
 //!   buffer with out-of-order ranges), [`rtt`] (RFC 6298), [`isn`] (RFC 9293 §3.4.1
 //!   ISNs and RFC 6056 ephemeral ports), [`syn_cookie`] (RFC 4987), [`timer`] (the lazy-deletion timer heap).
@@ -68,6 +70,7 @@ mod congestion;
 mod connection;
 pub mod endpoint;
 pub mod error;
+mod icmp;
 pub mod isn;
 mod listener;
 mod outbox;

@@ -8,7 +8,11 @@
 //!   (`recvspace`, `sendspace`), `kern.ipc.maxsockbuf` = 2 MiB (so the window scale
 //!   offered is 6), 100 ms delayed ACKs (`delacktime`), a 75 s connection-establishment
 //!   timeout (`keepinit`), the RTO floor `rexmit_min` + `rexmit_slop` = 230 ms,
-//!   keep-alive defaults 7200 s / 75 s / 8 probes, ephemeral ports 49152–65535.
+//!   keep-alive defaults 7200 s / 75 s / 8 probes, ephemeral ports 49152–65535; and
+//!   FreeBSD's answer where RFC 9293 leaves a choice open, through `Config` switches
+//!   that are off by default (`recv_buffer_whole_segments`, `accept_beyond_advertised`,
+//!   `simultaneous_close_resends_fin`, `ack_every_second_segment`, `immediate_dsack`,
+//!   `listen_ignores_syn_ack`; each field's documentation cites the section).
 //!
 //! Both define `STANDARD` for `#ifdef`: where a script offers a FreeBSD block and a
 //! STANDARD block, synack (which implements RFC 9293, not FreeBSD's deviations) is held
@@ -95,6 +99,13 @@ impl Profile {
             r2_syn: Duration::from_secs(75),
             rto_min: Duration::from_millis(230),
             ephemeral_ports: 49152..=65535,
+            // FreeBSD's choices where RFC 9293 leaves one open (see each field's doc).
+            recv_buffer_whole_segments: true,
+            accept_beyond_advertised: true,
+            simultaneous_close_resends_fin: true,
+            ack_every_second_segment: true,
+            immediate_dsack: true,
+            listen_ignores_syn_ack: true,
             ..Config::default()
         };
         Profile {
@@ -225,7 +236,8 @@ impl Profile {
                 "synack processes SYN+FIN like RFC 9293 says; scripts check FreeBSD's dropping only in #ifdef FreeBSD blocks",
             ),
             "net.inet.tcp.icmp_may_rst" => {
-                SysctlEffect::NoOp("synack does not act on ICMP errors (MUST-54 is not implemented)")
+                c.icmp_hard_errors_abort = v != 0;
+                SysctlEffect::Applied
             }
             "net.inet.tcp.syncookies" | "net.inet.tcp.syncookies_only" => {
                 SysctlEffect::NoOp("the SYN queue does not overflow in these scripts")

@@ -117,7 +117,7 @@ impl Connection {
             // been reached" (§3.10.7.3): the text (what fits the window) and the FIN.
             self.set_state(ctx, State::SynReceived);
             self.snd_nxt = self.iss;
-            let room = self.rcv_adv.since(self.rcv_nxt) as usize;
+            let room = self.rcv_wnd(ctx.config) as usize;
             let text = &seg.payload[..seg.payload.len().min(room)];
             if !text.is_empty() {
                 self.syn_text = Some(text.into());
@@ -191,7 +191,7 @@ impl Connection {
                 }
             }
         }
-        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        let rcv_wnd = self.rcv_wnd(ctx.config);
         if seq_acceptable(seg.seq, seg.len(), self.rcv_nxt, rcv_wnd) {
             return true;
         }
@@ -283,7 +283,7 @@ impl Connection {
             self.return_to_listen(ctx);
             return;
         }
-        let rcv_wnd = self.rcv_adv.since(self.rcv_nxt);
+        let rcv_wnd = self.rcv_wnd(ctx.config);
         if !ctx.config.syn_challenge && !seg.seq.in_window(self.rcv_nxt, rcv_wnd) {
             // RFC 793: the segment passed the acceptability test (its FIN or data reach
             // into the window) but the SYN itself lies below RCV.NXT: not "in the
@@ -628,10 +628,14 @@ impl Connection {
         };
         let mut payload = seg.payload;
         let mut offset = start.diff(self.rcv_nxt);
-        if offset < 0 {
+        let below_nxt = offset < 0;
+        if below_nxt {
             let skip = offset.unsigned_abs() as usize;
             // Bytes we already have: report them in a D-SACK (RFC 2883 §4.1.1).
             self.note_duplicate(start, start.add_len(skip.min(payload.len())));
+            if ctx.config.immediate_dsack && self.sack_ok {
+                self.ack_now = true;
+            }
             if skip >= payload.len() {
                 self.ack_now = true; // a pure duplicate: ACK so the peer stops resending
                 return;
@@ -639,8 +643,10 @@ impl Connection {
             payload = &payload[skip..];
             offset = 0;
         }
-        // Never accept past the right edge we advertised.
-        let room = self.rcv_adv.since(start.max(self.rcv_nxt)) as usize;
+        // Never accept past the right edge we advertised (or, with
+        // `Config::accept_beyond_advertised`, past the free buffer).
+        let edge = self.rcv_nxt.add(self.rcv_wnd(ctx.config));
+        let room = edge.since(start.max(self.rcv_nxt)) as usize;
         let mut payload = &payload[..payload.len().min(room)];
         if ctx.out.memory_pressure(ctx.config) {
             // Buffer memory is at `Config::max_buffer_memory`: keep only what fits the
@@ -674,8 +680,11 @@ impl Connection {
         let had_holes = self.recv_buf.has_out_of_order();
         let seg_start = self.rcv_nxt.add(offset as u32);
         let seg_end = seg_start.add_len(payload.len());
-        if offset > 0 && self.sack_ok {
-            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2).
+        if !below_nxt && self.sack_ok {
+            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2) —
+            // also when the segment starts at RCV.NXT, filling the hole before them
+            // (§4, "report the duplicate"). (A segment that also repeats bytes below
+            // RCV.NXT reports those: the first duplicate block, RFC 2883 §4.)
             let off = offset as usize;
             let off_end = off + payload.len();
             let overlap = self
@@ -685,6 +694,9 @@ impl Connection {
             if let Some((s, e)) = overlap {
                 let base = self.rcv_nxt;
                 self.note_duplicate(base.add_len(s), base.add_len(e));
+                if ctx.config.immediate_dsack {
+                    self.ack_now = true;
+                }
             }
         }
         let advanced =
@@ -716,7 +728,11 @@ impl Connection {
                 0
             };
             let full = u32::from(self.rcv_mss.saturating_sub(ts));
-            if self.bytes_unacked >= 2 * full {
+            if self.bytes_unacked >= 2 * full
+                || (ctx.config.ack_every_second_segment && self.delack_at.is_some())
+            {
+                // (`Config::ack_every_second_segment`: a delayed ACK is already
+                // pending, so this is the second segment since the last ACK.)
                 self.ack_now = true;
             } else if self.delack_at.is_none() {
                 self.delack_at = Some(ctx.now + ctx.config.delayed_ack);
@@ -778,7 +794,8 @@ impl Connection {
         let fin_seq = start.add_len(seg.payload.len());
         if fin_seq == self.rcv_nxt {
             self.fin_arrived(ctx);
-        } else if fin_seq.gt(self.rcv_nxt) && fin_seq.le(self.rcv_adv) {
+        } else if fin_seq.gt(self.rcv_nxt) && fin_seq.le(self.rcv_nxt.add(self.rcv_wnd(ctx.config)))
+        {
             self.pending_fin = Some(fin_seq);
             self.ack_now = true;
         }
@@ -801,6 +818,10 @@ impl Connection {
                     self.enter_time_wait(ctx);
                 } else {
                     self.set_state(ctx, State::Closing);
+                    // Simultaneous close: the ACK of their FIN may carry ours again
+                    // (`Config::simultaneous_close_resends_fin`).
+                    self.fin_resend_due =
+                        ctx.config.simultaneous_close_resends_fin && self.fin_in_flight();
                 }
             }
             State::FinWait2 => self.enter_time_wait(ctx),

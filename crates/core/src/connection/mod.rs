@@ -191,6 +191,9 @@ pub(crate) struct Connection {
     /// The ACK that completes an active open goes out on its own, before any data (as
     /// Linux does, and as RFC 9293 Figure 6 draws it).
     pub(crate) handshake_ack_due: bool,
+    /// `Config::simultaneous_close_resends_fin`: the peer's FIN moved us to CLOSING and
+    /// its acknowledgment is to carry our FIN again.
+    pub(crate) fin_resend_due: bool,
 
     // Per-connection options the application may set.
     pub(crate) nodelay: bool,
@@ -306,6 +309,7 @@ impl Connection {
             rst_due: false,
             syn_ack_sent: false,
             handshake_ack_due: false,
+            fin_resend_due: false,
             nodelay: config.nodelay,
             r2: config.r2_data,
             keepalive: config.keepalive.map(KeepaliveState::new),
@@ -416,6 +420,17 @@ impl Connection {
         }
         self.cc
             .set_smss(self.smss, ctx.config.initial_cwnd_segments);
+        if config.recv_buffer_whole_segments {
+            // A whole number of segments (FreeBSD's tcp_mss; RFC 9293 §3.8.6 leaves the
+            // buffer behind the window to the receiver). Nothing is held yet.
+            let mss = usize::from(self.smss.max(1));
+            let cap = self.recv_buf.capacity();
+            if cap >= mss {
+                let rounded = cap.div_ceil(mss).saturating_mul(mss);
+                self.recv_buf
+                    .set_capacity(rounded.min(config.recv_buffer_max.max(cap)));
+            }
+        }
         self.snd_wnd = u32::from(syn.window);
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = syn.seq;
@@ -525,6 +540,33 @@ impl Connection {
     /// Heap bytes of the send and receive buffers now.
     pub(crate) fn buffer_bytes(&self) -> usize {
         self.send_buf.heap_bytes() + self.recv_buf.heap_bytes()
+    }
+
+    /// RCV.WND for the acceptability test (§3.10.7.4, first check): the window last
+    /// advertised, or with `Config::accept_beyond_advertised` the larger of that and
+    /// the free receive buffer — where the connection has a buffer of its own: not a
+    /// passive one still in its listener's SYN queue, nor one in TIME-WAIT.
+    pub(crate) fn rcv_wnd(&self, config: &Config) -> u32 {
+        let advertised = self.rcv_adv.since(self.rcv_nxt);
+        let own_buffer = match self.state {
+            State::SynReceived => self.origin == Origin::Active,
+            State::TimeWait => false,
+            s => s.is_synchronized(),
+        };
+        if config.accept_beyond_advertised && own_buffer {
+            let free = u32::try_from(self.recv_buf.window()).unwrap_or(u32::MAX);
+            advertised.max(free)
+        } else {
+            advertised
+        }
+    }
+
+    /// Our FIN has been sent and not yet acknowledged (it is the last sequence number
+    /// sent).
+    pub(crate) fn fin_in_flight(&self) -> bool {
+        self.fin_queued
+            && !self.fin_was_acked
+            && self.snd_max == self.snd_una.add_len(self.send_buf.len()).add(1)
     }
 
     /// Our FIN has been sent and acknowledged.

@@ -120,6 +120,15 @@ impl Connection {
                 return Some(self.emit_ack(ctx, self.snd_nxt));
             }
         }
+        if self.fin_resend_due {
+            // `Config::simultaneous_close_resends_fin`: acknowledge the peer's FIN with
+            // our FIN sent again (a retransmission of SND.MAX − 1, the FIN's number).
+            self.fin_resend_due = false;
+            if self.ack_now && self.state == State::Closing && self.fin_in_flight() {
+                let fin_seq = self.snd_max.sub(1);
+                return Some(self.emit_data(ctx, fin_seq, 0, true, payload));
+            }
+        }
         if let Some(out) = self.next_data_segment(ctx, payload) {
             return Some(out);
         }

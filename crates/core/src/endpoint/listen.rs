@@ -36,6 +36,8 @@ impl Endpoint {
                 return;
             }
             // "Any acknowledgment is bad if it arrives on a connection still in LISTEN."
+            // A SYN-ACK may be dropped without the reset (`Config::listen_ignores_syn_ack`).
+            let answer = !(seg.flags.syn() && self.config.listen_ignores_syn_ack);
             self.out.trace(
                 now,
                 tuple,
@@ -44,7 +46,9 @@ impl Endpoint {
                     reason: DropReason::Ignored,
                 },
             );
-            self.reply(tuple, seg.ack, None, TcpFlags::RST);
+            if answer {
+                self.reply(tuple, seg.ack, None, TcpFlags::RST);
+            }
             return;
         }
         if !seg.flags.syn() {
