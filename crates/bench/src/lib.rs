@@ -40,6 +40,8 @@ pub struct BulkRun {
     pub bytes: u64,
     /// Wall-clock seconds.
     pub secs: f64,
+    /// Datagrams carried by the link, both directions (0 where not counted).
+    pub datagrams: u64,
 }
 
 impl BulkRun {
@@ -373,4 +375,20 @@ impl Results {
         );
         t
     }
+}
+
+/// One piece alone, for profilers: `synack-1500`, `synack-65535`, `smoltcp-1500`,
+/// `smoltcp-65535`, `cycles` (synack's) or `flows`. Prints what it measured.
+pub fn profile(size: Size, what: &str) -> bool {
+    let plan = Plan::new(size);
+    match what {
+        "synack-1500" => eprintln!("{:?}", synack_stack::bulk(1500, plan.bulk_bytes)),
+        "synack-65535" => eprintln!("{:?}", synack_stack::bulk(65535, plan.bulk_bytes)),
+        "smoltcp-1500" => eprintln!("{:?}", smol::bulk(1500, plan.bulk_bytes)),
+        "smoltcp-65535" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes)),
+        "cycles" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles)),
+        "flows" => eprintln!("{:?}", flows::run(plan.flows.0, plan.flows.1)),
+        _ => return false,
+    }
+    true
 }

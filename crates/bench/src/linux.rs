@@ -63,6 +63,7 @@ pub fn bulk(mtu: u16, total: u64) -> std::io::Result<BulkRun> {
     Ok(BulkRun {
         bytes,
         secs: start.elapsed().as_secs_f64(),
+        datagrams: 0,
     })
 }
 

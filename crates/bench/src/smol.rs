@@ -8,7 +8,7 @@ use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::socket::tcp::{self, CongestionControl, State};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 const CLIENT_IP: IpAddress = IpAddress::v4(198, 18, 0, 1);
@@ -24,11 +24,14 @@ struct Link {
     to_client: Queue,
     pool: RefCell<Vec<Vec<u8>>>,
     mtu: usize,
+    /// Datagrams transmitted so far, both ways.
+    count: Cell<u64>,
 }
 
 /// One side's view of the link: a `phy::Device`.
 struct Port<'a> {
     rx: &'a mut Queue,
+    count: &'a Cell<u64>,
     tx: &'a mut Queue,
     pool: &'a RefCell<Vec<Vec<u8>>>,
     mtu: usize,
@@ -42,6 +45,7 @@ struct Rx<'a> {
 
 struct Tx<'a> {
     tx: &'a mut Queue,
+    count: &'a Cell<u64>,
     pool: &'a RefCell<Vec<Vec<u8>>>,
     mtu: usize,
 }
@@ -66,6 +70,7 @@ impl TxToken for Tx<'_> {
         }
         let r = f(&mut buf[..len]);
         self.tx.push_back((buf, len));
+        self.count.set(self.count.get() + 1);
         r
     }
 }
@@ -90,6 +95,7 @@ impl Device for Port<'_> {
             },
             Tx {
                 tx: self.tx,
+                count: self.count,
                 pool: self.pool,
                 mtu: self.mtu,
             },
@@ -99,6 +105,7 @@ impl Device for Port<'_> {
     fn transmit(&mut self, _: Instant) -> Option<Tx<'_>> {
         Some(Tx {
             tx: self.tx,
+            count: self.count,
             pool: self.pool,
             mtu: self.mtu,
         })
@@ -118,6 +125,7 @@ impl Link {
             rx: &mut self.to_client,
             tx: &mut self.to_server,
             pool: &self.pool,
+            count: &self.count,
             mtu: self.mtu,
         }
     }
@@ -126,6 +134,7 @@ impl Link {
             rx: &mut self.to_server,
             tx: &mut self.to_client,
             pool: &self.pool,
+            count: &self.count,
             mtu: self.mtu,
         }
     }
@@ -157,6 +166,7 @@ impl Pair {
             to_client: VecDeque::new(),
             pool: RefCell::new(Vec::new()),
             mtu,
+            count: Cell::new(0),
         };
         let now = Instant::from_millis(1);
         let iface = |port: &mut Port<'_>, ip: IpAddress, seed: u64| {
@@ -283,6 +293,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
     let data = crate::pattern_block();
     let mut rbuf = vec![0u8; 256 * 1024];
     let (mut sent, mut received) = (0u64, 0u64);
+    p.link.count.set(0);
     let start = std::time::Instant::now();
     while received < total {
         let mut moved = false;
@@ -317,6 +328,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
     BulkRun {
         bytes: received,
         secs: start.elapsed().as_secs_f64(),
+        datagrams: p.link.count.get(),
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Pair {
     /// The passive side.
     pub server: Endpoint,
     buf: Vec<u8>,
+    /// Datagrams moved so far, both ways.
+    pub datagrams: u64,
 }
 
 impl Pair {
@@ -46,6 +48,7 @@ impl Pair {
             client,
             server,
             buf: vec![0; mtu],
+            datagrams: 0,
         }
     }
 
@@ -54,6 +57,7 @@ impl Pair {
         let mut moved = false;
         while let Some(n) = self.client.poll_transmit(self.now, &mut self.buf) {
             self.server.handle(self.now, &self.buf[..n]);
+            self.datagrams += 1;
             moved = true;
         }
         moved
@@ -64,6 +68,7 @@ impl Pair {
         let mut moved = false;
         while let Some(n) = self.server.poll_transmit(self.now, &mut self.buf) {
             self.client.handle(self.now, &self.buf[..n]);
+            self.datagrams += 1;
             moved = true;
         }
         moved
@@ -126,6 +131,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
     let data = crate::pattern_block();
     let mut rbuf = vec![0u8; 256 * 1024];
     let (mut sent, mut received) = (0u64, 0u64);
+    p.datagrams = 0;
     let start = std::time::Instant::now();
     while received < total {
         while sent < total {
@@ -162,6 +168,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
     BulkRun {
         bytes: received,
         secs: start.elapsed().as_secs_f64(),
+        datagrams: p.datagrams,
     }
 }
 

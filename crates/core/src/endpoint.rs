@@ -825,6 +825,7 @@ impl Endpoint {
             c.tx_queued = true;
             self.ready.push_back(index);
         }
+        c.arm_buffer_release(now);
         self.schedule_conn_timer(index);
     }
 

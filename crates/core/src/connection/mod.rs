@@ -168,6 +168,9 @@ pub(crate) struct Connection {
     pub(crate) persist_backoff: u8,
     pub(crate) delack_at: Option<Instant>,
     pub(crate) time_wait_until: Option<Instant>,
+    /// When to free send and receive buffers that are empty but still allocated
+    /// ([`Connection::arm_buffer_release`]).
+    pub(crate) buffers_release_at: Option<Instant>,
     /// Consecutive timeouts of the same data (R1/R2 bookkeeping, §3.8.3).
     pub(crate) retransmits: u32,
     /// R2 (§3.8.3): when retransmitting the oldest unacknowledged segment must stop,
@@ -289,6 +292,7 @@ impl Connection {
             persist_backoff: 0,
             delack_at: None,
             time_wait_until: None,
+            buffers_release_at: None,
             retransmits: 0,
             r2_deadline: None,
             ack_now: false,
@@ -756,7 +760,7 @@ pub(crate) fn advertised_mss(mtu: u16, ipv6: bool) -> u16 {
 mod size_tests {
     /// An idle established connection must stay well under 1 KiB of heap (issue 2): the
     /// TCB itself (stored inline in the endpoint's slab) is the bulk of it, since buffers
-    /// are released when drained.
+    /// are released once drained.
     ///
     /// Issue 3 raised the bound from 640 to 656 bytes: the negotiated options, the
     /// timestamp state (RFC 7323), receive auto-tuning, the RACK path state and min RTT,
@@ -764,9 +768,12 @@ mod size_tests {
     /// bytes), while everything that only matters with data outstanding (scoreboard,
     /// RACK, PRR, recovery, loss timer) and the receiver's SACK blocks live in boxes
     /// that idle connections do not have, and keep-alive state moved to a box too.
+    ///
+    /// Issue 6 raised it to 672: the deadline for freeing drained buffers (a bulk
+    /// transfer no longer frees and reallocates them on every drain).
     #[test]
     fn an_idle_tcb_stays_small() {
         let size = core::mem::size_of::<super::Connection>();
-        assert!(size <= 656, "TCB grew to {size} bytes");
+        assert!(size <= 672, "TCB grew to {size} bytes");
     }
 }
