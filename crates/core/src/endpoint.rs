@@ -86,8 +86,6 @@ pub struct Endpoint {
     /// Connections that may have something to send.
     ready: VecDeque<u32>,
     out: Outbox,
-    /// Payload staging for `poll_transmit`.
-    scratch: Vec<u8>,
     ephemeral_counter: u32,
 }
 
@@ -132,7 +130,6 @@ impl Endpoint {
             timers: TimerQueue::new(),
             ready: VecDeque::new(),
             out: Outbox::new(),
-            scratch: Vec::new(),
             ephemeral_counter: 0,
         }
     }
@@ -893,31 +890,37 @@ impl Endpoint {
                 continue;
             };
             c.tx_queued = false;
-            let ip_header = if c.tuple.local.is_ipv6() { 40 } else { 20 };
+            let ipv6 = c.tuple.local.is_ipv6();
+            let ip_header = if ipv6 { 40 } else { 20 };
             let room = buf
                 .len()
                 .saturating_sub(ip_header + 60)
                 .min(MAX_SEGMENT_PAYLOAD);
-            if self.scratch.len() < room {
-                self.scratch.resize(room, 0);
-            }
             let mut ctx = Ctx {
                 now,
                 config: &self.config,
                 out: &mut self.out,
             };
-            let out = c.poll_segment(&mut ctx, &mut self.scratch[..room]);
+            let out = c.poll_segment(&mut ctx, room);
             if let Some(out) = out {
                 let tuple = c.tuple;
-                let payload = &self.scratch[..out.len];
-                let emitted = synack_wire::emit_packet(
-                    buf,
-                    tuple.local.ip(),
-                    tuple.remote.ip(),
-                    self.config.hop_limit,
-                    &out.repr,
-                    payload,
-                );
+                // The payload goes from the send buffer straight to its place in the
+                // datagram; the headers are written around it.
+                let at = synack_wire::payload_offset(ipv6, &out.repr);
+                let emitted = match buf.get_mut(at..at + out.len) {
+                    Some(payload) => {
+                        c.send_buf.peek(out.data_offset, payload);
+                        synack_wire::emit_packet_in_place(
+                            buf,
+                            tuple.local.ip(),
+                            tuple.remote.ip(),
+                            self.config.hop_limit,
+                            &out.repr,
+                            out.len,
+                        )
+                    }
+                    None => Err(synack_wire::WireError::BufferTooSmall),
+                };
                 let seg = SegmentSummary::new(&out.repr, out.len);
                 self.out.trace(
                     now,

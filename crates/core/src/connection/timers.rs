@@ -31,22 +31,27 @@ fn keepalive_interval(ka: &Keepalive) -> Duration {
 }
 
 impl Connection {
-    /// The earliest time any of this connection's timers is due.
+    /// The earliest time any of this connection's timers is due. (Runs after every
+    /// event on the connection: a plain fold, no iterator chain.)
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [
-            self.rto_at,
-            self.tx
-                .as_ref()
-                .and_then(|t| t.loss_timer.map(|(at, _)| at)),
-            self.persist_at,
-            self.delack_at,
-            self.keepalive.as_ref().and_then(|k| k.at),
-            self.time_wait_until,
-            self.buffers_release_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+            match (a, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, None) => x,
+                (None, y) => y,
+            }
+        }
+        let mut at = earlier(self.rto_at, self.persist_at);
+        at = earlier(at, self.delack_at);
+        at = earlier(at, self.time_wait_until);
+        at = earlier(at, self.buffers_release_at);
+        if let Some(t) = self.tx.as_ref() {
+            at = earlier(at, t.loss_timer.map(|(when, _)| when));
+        }
+        if let Some(k) = self.keepalive.as_ref() {
+            at = earlier(at, k.at);
+        }
+        at
     }
 
     /// After anything happened on the connection: if a buffer is empty but still
