@@ -378,7 +378,8 @@ impl Results {
 }
 
 /// One piece alone, for profilers: `synack-1500`, `synack-65535`, `smoltcp-1500`,
-/// `smoltcp-65535`, `cycles` (synack's) or `flows`. Prints what it measured.
+/// `smoltcp-65535`, `cycles` (synack's), `cycles-0` (synack's, no idle connections),
+/// `smoltcp-cycles-0` or `flows`. Prints what it measured.
 pub fn profile(size: Size, what: &str) -> bool {
     let plan = Plan::new(size);
     match what {
@@ -387,6 +388,8 @@ pub fn profile(size: Size, what: &str) -> bool {
         "smoltcp-1500" => eprintln!("{:?}", smol::bulk(1500, plan.bulk_bytes)),
         "smoltcp-65535" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes)),
         "cycles" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles)),
+        "cycles-0" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles[..1])),
+        "smoltcp-cycles-0" => eprintln!("{:?}", smol::cycles(&plan.smoltcp_cycles[..1])),
         "flows" => eprintln!("{:?}", flows::run(plan.flows.0, plan.flows.1)),
         _ => return false,
     }
