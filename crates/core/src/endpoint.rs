@@ -892,10 +892,22 @@ impl Endpoint {
             c.tx_queued = false;
             let ipv6 = c.tuple.local.is_ipv6();
             let ip_header = if ipv6 { 40 } else { 20 };
-            let room = buf
-                .len()
-                .saturating_sub(ip_header + 60)
-                .min(MAX_SEGMENT_PAYLOAD);
+            let avail = buf.len().saturating_sub(ip_header);
+            // Options and data together never exceed the send MSS plus the timestamps
+            // option (MUST-16, `fit_options`), so a buffer with room for that takes a
+            // full-sized segment; a smaller one keeps room for the largest header.
+            let ts = if c.ts_ok {
+                crate::connection::TIMESTAMPS_OPTION_LEN
+            } else {
+                0
+            };
+            let full = usize::from(c.smss) + usize::from(ts);
+            let room = if avail >= 20 + full {
+                avail - 20 - usize::from(ts)
+            } else {
+                avail.saturating_sub(60)
+            }
+            .min(MAX_SEGMENT_PAYLOAD);
             let mut ctx = Ctx {
                 now,
                 config: &self.config,
