@@ -41,6 +41,8 @@ fn main() {
     }
     let results = synack_bench::run(size);
     if json {
+        // The table goes to stderr too, so one run gives both.
+        eprint!("{}", results.table());
         println!("{}", results.to_json());
     } else {
         print!("{}", results.table());
