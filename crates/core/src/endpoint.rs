@@ -777,7 +777,7 @@ impl Endpoint {
                 self.by_tuple.remove(&c.tuple);
             }
             if c.owner != Owner::App && !c.tx_queued {
-                self.conns.remove(index);
+                self.conns.free(index);
             }
             return;
         }
@@ -805,7 +805,7 @@ impl Endpoint {
             let tuple = c.tuple;
             self.by_tuple.remove(&tuple);
             if !c.tx_queued {
-                self.conns.remove(index);
+                self.conns.free(index);
             } else {
                 c.state = State::Closed; // freed when the ready queue reaches it
                 c.close_reason = Some(CloseReason::Normal);
@@ -947,7 +947,7 @@ impl Endpoint {
                     return Some(n);
                 }
             } else if c.state == State::Closed && c.owner != Owner::App {
-                self.conns.remove(index);
+                self.conns.free(index);
             } else {
                 // Nothing more to send now; the persist timer may have been armed.
                 self.schedule_conn_timer(index);
