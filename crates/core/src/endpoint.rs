@@ -92,8 +92,6 @@ pub struct Endpoint {
     /// Connections that may have something to send.
     ready: VecDeque<u32>,
     out: Outbox,
-    /// Payload staging for `poll_transmit`.
-    scratch: Vec<u8>,
     ephemeral_counter: u32,
     /// SYN cookies (RFC 4987), keyed from the secret.
     cookies: SynCookies,
@@ -141,7 +139,6 @@ impl Endpoint {
             timers: TimerQueue::new(),
             ready: VecDeque::new(),
             out: Outbox::new(),
-            scratch: Vec::new(),
             ephemeral_counter: 0,
             cookies,
         }
@@ -738,6 +735,11 @@ impl Endpoint {
         let Some(c) = self.conns.get_any_mut(index) else {
             return;
         };
+        // Under memory pressure drained buffers are freed at once, not after
+        // BUFFER_LINGER.
+        if self.out.memory_pressure(&self.config) {
+            c.release_drained_buffers();
+        }
         // Buffer memory accounting (Config::max_buffer_memory): O(1), by difference.
         let bytes = u32::try_from(c.buffer_bytes()).unwrap_or(u32::MAX);
         if bytes != c.mem_charged {
@@ -843,15 +845,18 @@ impl Endpoint {
             c.tx_queued = true;
             self.ready.push_back(index);
         }
+        c.arm_buffer_release(now);
         self.schedule_conn_timer(index);
     }
 
     /// Free a connection's slot, and its buffers from the memory count.
     fn remove_conn(&mut self, index: u32) {
-        if let Some(c) = self.conns.remove(index) {
+        if let Some(c) = self.conns.get_any(index) {
             let stats = &mut self.out.stats;
             stats.buffer_memory = stats.buffer_memory.saturating_sub(c.mem_charged as usize);
         }
+        // Dropped in place: a TCB is large, and moving it out costs a copy.
+        self.conns.free(index);
     }
 
     /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
@@ -918,31 +923,49 @@ impl Endpoint {
                 continue;
             };
             c.tx_queued = false;
-            let ip_header = if c.tuple.local.is_ipv6() { 40 } else { 20 };
-            let room = buf
-                .len()
-                .saturating_sub(ip_header + 60)
-                .min(MAX_SEGMENT_PAYLOAD);
-            if self.scratch.len() < room {
-                self.scratch.resize(room, 0);
+            let ipv6 = c.tuple.local.is_ipv6();
+            let ip_header = if ipv6 { 40 } else { 20 };
+            let avail = buf.len().saturating_sub(ip_header);
+            // Options and data together never exceed the send MSS plus the timestamps
+            // option (MUST-16, `fit_options`), so a buffer with room for that takes a
+            // full-sized segment; a smaller one keeps room for the largest header.
+            let ts = if c.ts_ok {
+                crate::connection::TIMESTAMPS_OPTION_LEN
+            } else {
+                0
+            };
+            let full = usize::from(c.smss) + usize::from(ts);
+            let room = if avail >= 20 + full {
+                avail - 20 - usize::from(ts)
+            } else {
+                avail.saturating_sub(60)
             }
+            .min(MAX_SEGMENT_PAYLOAD);
             let mut ctx = Ctx {
                 now,
                 config: &self.config,
                 out: &mut self.out,
             };
-            let out = c.poll_segment(&mut ctx, &mut self.scratch[..room]);
+            let out = c.poll_segment(&mut ctx, room);
             if let Some(out) = out {
                 let tuple = c.tuple;
-                let payload = &self.scratch[..out.len];
-                let emitted = synack_wire::emit_packet(
-                    buf,
-                    tuple.local.ip(),
-                    tuple.remote.ip(),
-                    self.config.hop_limit,
-                    &out.repr,
-                    payload,
-                );
+                // The payload goes from the send buffer straight to its place in the
+                // datagram; the headers are written around it.
+                let at = synack_wire::payload_offset(ipv6, &out.repr);
+                let emitted = match buf.get_mut(at..at + out.len) {
+                    Some(payload) => {
+                        c.send_buf.peek(out.data_offset, payload);
+                        synack_wire::emit_packet_in_place(
+                            buf,
+                            tuple.local.ip(),
+                            tuple.remote.ip(),
+                            self.config.hop_limit,
+                            &out.repr,
+                            out.len,
+                        )
+                    }
+                    None => Err(synack_wire::WireError::BufferTooSmall),
+                };
                 let seg = SegmentSummary::new(&out.repr, out.len);
                 self.out.trace(
                     now,

@@ -20,8 +20,12 @@
 //! the choice that makes overlap attacks harmless to already-accepted data).
 //!
 //! Memory: nothing is allocated until bytes are accepted; the ring grows by doubling up
-//! to `capacity`, and everything is freed when the buffer holds nothing (DESIGN.md:
-//! "buffers allocated when first needed and released when drained").
+//! to `capacity`. When the buffer holds nothing it keeps the ring until the owner calls
+//! [`ReceiveBuffer::release_if_empty`] (the connection does so a moment later, if it is
+//! still empty), so that a bulk receiver draining and refilling it many times a second
+//! does not pay for an allocation, page faults and a free each time, while an idle
+//! connection still costs only this struct (DESIGN.md: "buffers allocated when first
+//! needed and released when drained").
 
 /// The most out-of-order ranges held at once by default (`Config::max_out_of_order`;
 /// 16 bytes each, so at most 16 KiB).
@@ -243,8 +247,26 @@ impl ReceiveBuffer {
         self.ring.len() + self.ooo.capacity() * core::mem::size_of::<(usize, usize)>()
     }
 
-    /// Drops `n <= readable` bytes from the front; frees everything when nothing is
-    /// left.
+    /// Whether nothing is held but the ring is still allocated.
+    pub fn holds_idle_allocation(&self) -> bool {
+        self.readable == 0
+            && self.ooo.is_empty()
+            && (!self.ring.is_empty() || self.ooo.capacity() > 0)
+    }
+
+    /// Frees the ring (and the range list) if nothing is held; returns whether it did.
+    pub fn release_if_empty(&mut self) -> bool {
+        if !self.holds_idle_allocation() {
+            return false;
+        }
+        self.ring = Box::default();
+        self.ooo = Vec::new();
+        self.head = 0;
+        true
+    }
+
+    /// Drops `n <= readable` bytes from the front. The ring stays allocated, even when
+    /// empty, until [`release_if_empty`](Self::release_if_empty).
     fn advance_front(&mut self, n: usize) {
         self.readable -= n;
         for r in &mut self.ooo {
@@ -252,8 +274,6 @@ impl ReceiveBuffer {
             r.1 -= n;
         }
         if self.readable == 0 && self.ooo.is_empty() {
-            self.ring = Box::default();
-            self.ooo = Vec::new();
             self.head = 0;
         } else {
             self.head = (self.head + n) % self.ring.len();
@@ -548,19 +568,22 @@ mod tests {
     }
 
     #[test]
-    fn draining_releases_the_allocation() {
+    fn a_drained_buffer_keeps_its_ring_until_released() {
         let mut b = ReceiveBuffer::new(4096);
         b.insert(0, &[1; 3000]);
         b.insert(500, &[2; 10]); // 3500..3510 from the first unread byte
         assert!(b.heap_bytes() >= 3510);
         read_all(&mut b);
         assert!(b.heap_bytes() > 0);
+        assert!(!b.release_if_empty()); // the out-of-order bytes are still held
         b.insert(0, &[3; 500]);
         assert_eq!(read_all(&mut b).len(), 510);
-        assert_eq!(b.heap_bytes(), 0);
+        assert!(b.holds_idle_allocation());
         b.insert(0, b"abc");
         assert_eq!(b.discard(3), 3);
+        assert!(b.release_if_empty());
         assert_eq!(b.heap_bytes(), 0);
+        assert!(!b.holds_idle_allocation());
     }
 
     #[test]
@@ -650,6 +673,7 @@ mod tests {
                 }
                 prop_assert_eq!(b.has_out_of_order(), !r.is_empty());
                 if r.is_empty() && b.readable() == 0 {
+                    b.release_if_empty();
                     prop_assert_eq!(b.heap_bytes(), 0);
                 }
                 prop_assert!(b.heap_bytes() <= capacity + 64 * core::mem::size_of::<(usize, usize)>());
@@ -664,6 +688,7 @@ mod tests {
                 consumed += got;
             }
             prop_assert_eq!(&delivered[..], &stream[..]);
+            b.release_if_empty();
             prop_assert_eq!(b.heap_bytes(), 0);
         }
 

@@ -7,10 +7,36 @@ use core::net::SocketAddr;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// A connection's identity on the wire: our address and port, theirs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FourTuple {
     pub local: SocketAddr,
     pub remote: SocketAddr,
+}
+
+/// The addresses and ports, in one `write`: the demultiplexer hashes a tuple for every
+/// segment with SipHash, which pays per call, and the derived impl made a dozen small
+/// calls. Equal tuples hash equally, as `Hash` requires (`Eq` also compares IPv6 flow
+/// information and scope, which only makes fewer tuples equal).
+impl core::hash::Hash for FourTuple {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        let mut bytes = [0u8; 36];
+        let mut n = 0;
+        for addr in [self.local, self.remote] {
+            match addr.ip() {
+                core::net::IpAddr::V4(ip) => {
+                    bytes[n..n + 4].copy_from_slice(&ip.octets());
+                    n += 4;
+                }
+                core::net::IpAddr::V6(ip) => {
+                    bytes[n..n + 16].copy_from_slice(&ip.octets());
+                    n += 16;
+                }
+            }
+            bytes[n..n + 2].copy_from_slice(&addr.port().to_be_bytes());
+            n += 2;
+        }
+        state.write(&bytes[..n]);
+    }
 }
 
 /// The header fields of one segment, for tracing and drawing.

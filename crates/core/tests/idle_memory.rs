@@ -2,7 +2,7 @@
 //! 1 KiB of heap, even after it has been through loss recovery. Everything SACK, RACK,
 //! PRR and the scoreboard need lives in boxes that exist only while data is
 //! outstanding (or out-of-order data is held), and the send and receive buffers are
-//! released when drained.
+//! released once drained (a second later: `BUFFER_LINGER`; the test lets 5 s pass).
 //!
 //! This file holds one test and a counting global allocator: it measures the whole heap
 //! of two endpoints (connections, demultiplexing maps, timer heap) per connection.

@@ -84,7 +84,7 @@ pub use ipv4::Ipv4Packet;
 pub use ipv6::Ipv6Packet;
 pub use options::{TcpOption, TcpOptionIter};
 pub use repr::*;
-pub use tcp::{emit_tcp, parse_tcp, TcpSegment};
+pub use tcp::{emit_tcp, emit_tcp_in_place, parse_tcp, TcpSegment};
 
 use core::net::IpAddr;
 
@@ -214,30 +214,36 @@ pub fn emit_packet(
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    let options_len = tcp.options.wire_len();
-    if options_len > options::MAX_OPTIONS_LEN {
-        return Err(WireError::TcpOptionsTooLong(options_len));
-    }
-    let segment_len = tcp.header_len() + payload.len();
-    let (ip_len, total) = match (src, dst) {
-        (IpAddr::V4(_), IpAddr::V4(_)) => {
-            let total = ipv4::HEADER_LEN + segment_len;
-            if total > usize::from(u16::MAX) {
-                return Err(WireError::PacketTooLarge);
-            }
-            (ipv4::HEADER_LEN, total)
-        }
-        (IpAddr::V6(_), IpAddr::V6(_)) => {
-            if segment_len > usize::from(u16::MAX) {
-                return Err(WireError::PacketTooLarge);
-            }
-            (ipv6::HEADER_LEN, ipv6::HEADER_LEN + segment_len)
-        }
-        _ => return Err(WireError::AddressFamilyMismatch),
-    };
+    let (ip_len, total) = packet_layout(src, dst, tcp, payload.len())?;
+    let out = buf.get_mut(..total).ok_or(WireError::BufferTooSmall)?;
+    out[total - payload.len()..].copy_from_slice(payload);
+    debug_assert_eq!(total - payload.len(), ip_len + tcp.header_len());
+    emit_packet_in_place(buf, src, dst, hop_limit, tcp, payload.len())
+}
+
+/// Where [`emit_packet_in_place`] expects the payload: this many bytes into the
+/// datagram (the IP header plus the TCP header with its options).
+pub fn payload_offset(ipv6: bool, tcp: &TcpRepr) -> usize {
+    packet_len(ipv6, tcp, 0)
+}
+
+/// As [`emit_packet`], for a payload of `payload_len` bytes that the caller has
+/// already written at [`payload_offset`] in `buf`: the headers go around it and the
+/// checksum covers it, with no copy. Errors as [`emit_packet`]; nothing is written on
+/// error.
+pub fn emit_packet_in_place(
+    buf: &mut [u8],
+    src: IpAddr,
+    dst: IpAddr,
+    hop_limit: u8,
+    tcp: &TcpRepr,
+    payload_len: usize,
+) -> Result<usize, WireError> {
+    let (ip_len, total) = packet_layout(src, dst, tcp, payload_len)?;
+    let segment_len = total - ip_len;
     let out = buf.get_mut(..total).ok_or(WireError::BufferTooSmall)?;
     let (header, segment) = out.split_at_mut(ip_len);
-    emit_tcp(segment, src, dst, tcp, payload)?;
+    emit_tcp_in_place(segment, src, dst, tcp, payload_len)?;
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             ipv4::emit_header(header, s, d, hop_limit, ip_protocol::TCP, segment_len)?
@@ -248,6 +254,36 @@ pub fn emit_packet(
         _ => return Err(WireError::AddressFamilyMismatch),
     };
     Ok(total)
+}
+
+/// The checks [`emit_packet`] makes first: (IP header length, datagram length).
+fn packet_layout(
+    src: IpAddr,
+    dst: IpAddr,
+    tcp: &TcpRepr,
+    payload_len: usize,
+) -> Result<(usize, usize), WireError> {
+    let options_len = tcp.options.wire_len();
+    if options_len > options::MAX_OPTIONS_LEN {
+        return Err(WireError::TcpOptionsTooLong(options_len));
+    }
+    let segment_len = tcp.header_len() + payload_len;
+    match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => {
+            let total = ipv4::HEADER_LEN + segment_len;
+            if total > usize::from(u16::MAX) {
+                return Err(WireError::PacketTooLarge);
+            }
+            Ok((ipv4::HEADER_LEN, total))
+        }
+        (IpAddr::V6(_), IpAddr::V6(_)) => {
+            if segment_len > usize::from(u16::MAX) {
+                return Err(WireError::PacketTooLarge);
+            }
+            Ok((ipv6::HEADER_LEN, ipv6::HEADER_LEN + segment_len))
+        }
+        _ => Err(WireError::AddressFamilyMismatch),
+    }
 }
 
 #[cfg(test)]
@@ -285,6 +321,23 @@ mod tests {
 
     fn refill_ipv4_checksum(buf: &mut [u8]) {
         Ipv4Packet::new_unchecked(&mut buf[..20]).fill_checksum();
+    }
+
+    #[test]
+    fn emitting_in_place_writes_the_same_datagram_as_emitting_a_copy() {
+        let payload: Vec<u8> = (0..999u32).map(|i| (i * 13) as u8).collect();
+        for (src, dst) in [(V4_SRC, V4_DST), (V6_SRC, V6_DST)] {
+            let copied = packet(src, dst, &payload);
+            let mut buf = vec![0xa5u8; 2000];
+            let at = payload_offset(src.is_ipv6(), &repr());
+            buf[at..at + payload.len()].copy_from_slice(&payload);
+            let n = emit_packet_in_place(&mut buf, src, dst, 64, &repr(), payload.len()).unwrap();
+            assert_eq!(&buf[..n], &copied[..]);
+            assert!(
+                buf[n..].iter().all(|&b| b == 0xa5),
+                "nothing past the datagram"
+            );
+        }
     }
 
     #[test]

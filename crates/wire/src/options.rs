@@ -281,6 +281,18 @@ impl TcpOptions {
     ///
     /// Errors: the first malformed option, as [`TcpOptionIter`] reports it.
     pub fn parse(bytes: &[u8]) -> Result<TcpOptions, WireError> {
+        // Fast path for the layout nearly every segment of a connection using
+        // timestamps carries: NOP, NOP, Timestamps (RFC 7323 Appendix A), the same
+        // result the general loop gives, without it.
+        if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *bytes {
+            return Ok(TcpOptions {
+                timestamps: Some(Timestamps {
+                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+                }),
+                ..TcpOptions::default()
+            });
+        }
         let mut opts = TcpOptions::default();
         for option in TcpOptionIter::new(bytes) {
             match option? {
@@ -310,6 +322,22 @@ impl TcpOptions {
             return Err(WireError::TcpOptionsTooLong(len));
         }
         let buf = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+        // Fast path for timestamps alone, on nearly every segment: NOP, NOP, TS.
+        if let (Some(ts), None, None, false, true) = (
+            self.timestamps,
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            let mut bytes = [1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0];
+            bytes[4..8].copy_from_slice(&ts.tsval.to_be_bytes());
+            bytes[8..12].copy_from_slice(&ts.tsecr.to_be_bytes());
+            if let Some(out) = buf.get_mut(..bytes.len()) {
+                out.copy_from_slice(&bytes);
+                return Ok(bytes.len());
+            }
+        }
         let mut at = 0;
         let mut put = |option: TcpOption<'_>| -> Result<(), WireError> {
             at += option.emit(&mut buf[at..])?;
@@ -364,6 +392,28 @@ impl TcpOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_alone_take_the_fast_paths_and_agree_with_the_general_ones() {
+        let ts = Timestamps {
+            tsval: 0x0102_0304,
+            tsecr: 0xfffe_fdfc,
+        };
+        let only = TcpOptions {
+            timestamps: Some(ts),
+            ..TcpOptions::default()
+        };
+        let mut buf = [0u8; 40];
+        let n = only.emit(&mut buf).unwrap();
+        assert_eq!(
+            &buf[..n],
+            &[1, 1, 8, 10, 1, 2, 3, 4, 0xff, 0xfe, 0xfd, 0xfc]
+        );
+        assert_eq!(TcpOptions::parse(&buf[..n]).unwrap(), only);
+        // The same option laid out differently goes the general way, same result.
+        let other = [8, 10, 1, 2, 3, 4, 0xff, 0xfe, 0xfd, 0xfc, 1, 0];
+        assert_eq!(TcpOptions::parse(&other).unwrap(), only);
+    }
 
     fn sack(blocks: &[(u32, u32)]) -> SackList {
         let mut l = SackList::default();

@@ -366,6 +366,42 @@ pub fn emit_tcp(
     repr: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
+    let len = check_emit(buf, src, dst, repr, payload.len())?;
+    let header_len = len - payload.len();
+    buf[header_len..len].copy_from_slice(payload);
+    emit_tcp_in_place(buf, src, dst, repr, payload.len())
+}
+
+/// As [`emit_tcp`], for a payload of `payload_len` bytes that the caller has already
+/// written where it belongs, at `buf[repr.header_len()..]`: the header goes before it
+/// and the checksum covers it, with no copy (the sender's path, which peeks its send
+/// buffer straight into the datagram). Errors as [`emit_tcp`]; nothing is written on
+/// error.
+pub fn emit_tcp_in_place(
+    buf: &mut [u8],
+    src: IpAddr,
+    dst: IpAddr,
+    repr: &TcpRepr,
+    payload_len: usize,
+) -> Result<usize, WireError> {
+    let len = check_emit(buf, src, dst, repr, payload_len)?;
+    let mut c = checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
+    let out = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+    let mut segment = TcpSegment::new_unchecked(out);
+    repr.emit(&mut segment)?;
+    let value = c.add_bytes(segment.buffer).finish();
+    segment.set_checksum(value);
+    Ok(len)
+}
+
+/// The checks [`emit_tcp`] makes before writing anything; the segment's length.
+fn check_emit(
+    buf: &[u8],
+    src: IpAddr,
+    dst: IpAddr,
+    repr: &TcpRepr,
+    payload_len: usize,
+) -> Result<usize, WireError> {
     let options_len = repr.options.wire_len();
     if src.is_ipv4() != dst.is_ipv4() {
         return Err(WireError::AddressFamilyMismatch);
@@ -373,15 +409,12 @@ pub fn emit_tcp(
     if options_len > MAX_OPTIONS_LEN {
         return Err(WireError::TcpOptionsTooLong(options_len));
     }
-    let header_len = HEADER_LEN + options_len;
-    let len = header_len + payload.len();
-    let mut c = checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
-    let out = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
-    let mut segment = TcpSegment::new_unchecked(out);
-    repr.emit(&mut segment)?;
-    segment.payload_mut().copy_from_slice(payload);
-    let value = c.add_bytes(segment.buffer).finish();
-    segment.set_checksum(value);
+    let len = HEADER_LEN + options_len + payload_len;
+    // The pseudo-header's length field: 16 bits over IPv4, 32 over IPv6.
+    checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
+    if buf.len() < len {
+        return Err(WireError::BufferTooSmall);
+    }
     Ok(len)
 }
 

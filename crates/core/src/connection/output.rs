@@ -18,23 +18,22 @@ use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 /// Longest wait between zero-window probes.
 const MAX_PERSIST_INTERVAL: Duration = Duration::from_secs(60);
 
-/// One segment to put on the wire: the header, and `len` payload bytes that
-/// `poll_segment` has already copied into the caller's buffer.
+/// One segment to put on the wire: the header, and `len` payload bytes that start
+/// `data_offset` bytes into the send buffer (past SND.UNA). The caller copies them
+/// straight into the datagram ([`crate::send_buffer::SendBuffer::peek`]) before the
+/// send buffer changes: one copy from buffer to wire, none through a staging area.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing {
     pub repr: TcpRepr,
     pub len: usize,
+    pub data_offset: usize,
     pub retransmission: bool,
 }
 
 impl Connection {
-    /// The next segment this connection wants to send now, if any. Payload bytes are
-    /// copied into `payload` (which must hold at least one MSS).
-    pub(crate) fn poll_segment(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        payload: &mut [u8],
-    ) -> Option<Outgoing> {
+    /// The next segment this connection wants to send now, if any, carrying at most
+    /// `space` payload bytes (the room in the caller's datagram; at least one MSS).
+    pub(crate) fn poll_segment(&mut self, ctx: &mut Ctx<'_>, space: usize) -> Option<Outgoing> {
         let out = match self.state {
             State::Closed | State::Listen => None,
             State::SynSent => (self.snd_nxt == self.iss).then(|| self.emit_syn(ctx, false)),
@@ -52,7 +51,7 @@ impl Connection {
                 }
             }
             State::TimeWait => self.ack_now.then(|| self.emit_ack(ctx, self.snd_max)),
-            _ => self.poll_synchronized(ctx, payload),
+            _ => self.poll_synchronized(ctx, space),
         };
         if out.is_none() {
             self.update_persist(ctx.now);
@@ -105,11 +104,12 @@ impl Connection {
         Outgoing {
             repr,
             len: 0,
+            data_offset: 0,
             retransmission,
         }
     }
 
-    fn poll_synchronized(&mut self, ctx: &mut Ctx<'_>, payload: &mut [u8]) -> Option<Outgoing> {
+    fn poll_synchronized(&mut self, ctx: &mut Ctx<'_>, space: usize) -> Option<Outgoing> {
         if self.rst_due {
             self.rst_due = false;
             return None;
@@ -126,15 +126,15 @@ impl Connection {
             self.fin_resend_due = false;
             if self.ack_now && self.state == State::Closing && self.fin_in_flight() {
                 let fin_seq = self.snd_max.sub(1);
-                return Some(self.emit_data(ctx, fin_seq, 0, true, payload));
+                return Some(self.emit_data(ctx, fin_seq, 0, true));
             }
         }
-        if let Some(out) = self.next_data_segment(ctx, payload) {
+        if let Some(out) = self.next_data_segment(ctx, space) {
             return Some(out);
         }
         if self.probe_due {
             self.probe_due = false;
-            if let Some(out) = self.window_probe(ctx, payload) {
+            if let Some(out) = self.window_probe(ctx, space) {
                 return Some(out);
             }
         }
@@ -157,7 +157,7 @@ impl Connection {
     /// loss probe if one is due (it ignores cwnd, RFC 8985 §7.3), a lost segment
     /// (rule 1), new data as the windows, Nagle and SWS avoidance allow (rule 2), and
     /// in fast recovery rules 3 and 4. Everything but the probe fits in `cwnd − pipe`.
-    fn next_data_segment(&mut self, ctx: &mut Ctx<'_>, payload: &mut [u8]) -> Option<Outgoing> {
+    fn next_data_segment(&mut self, ctx: &mut Ctx<'_>, space: usize) -> Option<Outgoing> {
         if !matches!(
             self.state,
             State::Established
@@ -168,12 +168,12 @@ impl Connection {
         ) {
             return None;
         }
-        let smss = usize::from(self.smss).min(payload.len());
+        let smss = usize::from(self.smss).min(space);
         if smss == 0 {
             return None;
         }
         if self.tx.as_ref().is_some_and(|t| t.probe_due) {
-            if let Some(out) = self.send_loss_probe(ctx, payload, smss) {
+            if let Some(out) = self.send_loss_probe(ctx, space, smss) {
                 return Some(out);
             }
         }
@@ -183,7 +183,7 @@ impl Connection {
         // Rule 1: retransmit what is lost before anything new.
         if let Some(seg) = self.tx.as_mut().and_then(|t| t.board.next_to_resend()) {
             if room >= (seg.len as usize).min(smss) {
-                return Some(self.resend(ctx, seg, payload));
+                return Some(self.resend(ctx, seg, space));
             }
             self.note_cwnd_usage(true);
             return None;
@@ -195,7 +195,7 @@ impl Connection {
         let fin_pending = self.fin_queued && !self.fin_was_acked && data_off <= buffered;
         let unsent = buffered.saturating_sub(data_off);
         if unsent == 0 && !fin_pending {
-            return self.recovery_retransmission(ctx, payload, room);
+            return self.recovery_retransmission(ctx, space, room);
         }
         let in_flight = self.flight();
         // MUST-34: the usable window may be "negative" if the peer shrank it.
@@ -237,7 +237,7 @@ impl Connection {
             }
         }
         let seq = self.snd_nxt;
-        let out = self.emit_data(ctx, seq, len, fin, payload);
+        let out = self.emit_data(ctx, seq, len, fin);
         self.on_sent_new(ctx.now, seq, out.len as u32 + u32::from(fin), fin);
         if out.len < smss {
             let end = self.snd_nxt;
@@ -254,7 +254,7 @@ impl Connection {
     fn recovery_retransmission(
         &mut self,
         ctx: &mut Ctx<'_>,
-        payload: &mut [u8],
+        space: usize,
         room: usize,
     ) -> Option<Outgoing> {
         let tx = self.tx.as_mut()?;
@@ -265,13 +265,13 @@ impl Connection {
             if room < seg.len as usize {
                 return None;
             }
-            return Some(self.resend(ctx, seg, payload));
+            return Some(self.resend(ctx, seg, space));
         }
         if !tx.rescue_done {
             if let Some(seg) = tx.board.highest_unsacked() {
                 if room >= seg.len as usize {
                     tx.rescue_done = true;
-                    return Some(self.resend(ctx, seg, payload));
+                    return Some(self.resend(ctx, seg, space));
                 }
             }
         }
@@ -279,18 +279,18 @@ impl Connection {
     }
 
     /// Send a recorded segment again, whole (cut to the buffer if it must be).
-    fn resend(&mut self, ctx: &mut Ctx<'_>, seg: TxSeg, payload: &mut [u8]) -> Outgoing {
+    fn resend(&mut self, ctx: &mut Ctx<'_>, seg: TxSeg, space: usize) -> Outgoing {
         let mut seg = seg;
-        if seg.data_len() as usize > payload.len() {
-            let fit = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        if seg.data_len() as usize > space {
+            let fit = u32::try_from(space).unwrap_or(u32::MAX);
             if let Some(tx) = self.tx.as_mut() {
                 if let Some(cut) = tx.board.limit(seg.start, fit) {
                     seg = cut;
                 }
             }
         }
-        let len = (seg.data_len() as usize).min(payload.len());
-        let out = self.emit_data(ctx, seg.start, len, seg.fin(), payload);
+        let len = (seg.data_len() as usize).min(space);
+        let out = self.emit_data(ctx, seg.start, len, seg.fin());
         self.on_sent_again(ctx.now, seg.start, seg.len);
         out
     }
@@ -301,7 +301,7 @@ impl Connection {
     fn send_loss_probe(
         &mut self,
         ctx: &mut Ctx<'_>,
-        payload: &mut [u8],
+        space: usize,
         smss: usize,
     ) -> Option<Outgoing> {
         let now = ctx.now;
@@ -316,7 +316,7 @@ impl Connection {
             let len = unsent.min(smss).min(rwnd_room);
             let fin = self.fin_queued && !self.fin_was_acked && len == unsent;
             let seq = self.snd_nxt;
-            let out = self.emit_data(ctx, seq, len, fin, payload);
+            let out = self.emit_data(ctx, seq, len, fin);
             let tx = self.tx_state();
             tx.board
                 .push(seq, out.len as u32 + u32::from(fin), fin, now);
@@ -329,7 +329,7 @@ impl Connection {
             } else {
                 last
             };
-            (self.resend(ctx, seg, payload), true)
+            (self.resend(ctx, seg, space), true)
         };
         let end_seq = self.snd_nxt;
         if let Some(tx) = self.tx.as_mut() {
@@ -347,18 +347,18 @@ impl Connection {
     /// A zero-window probe (§3.8.6.1): one byte of new data past the window, sent without
     /// advancing SND.NXT so that normal sending resumes from the same place; or, with a
     /// small non-zero window, whatever fits (the SWS override of §3.8.6.2.1).
-    fn window_probe(&mut self, ctx: &mut Ctx<'_>, payload: &mut [u8]) -> Option<Outgoing> {
+    fn window_probe(&mut self, ctx: &mut Ctx<'_>, space: usize) -> Option<Outgoing> {
         let data_off = self.snd_nxt.since(self.snd_una) as usize;
         let unsent = self.send_buf.len().saturating_sub(data_off);
-        if unsent == 0 || payload.is_empty() {
+        if unsent == 0 || space == 0 {
             return None;
         }
         let usable = self.snd_wnd.saturating_sub(self.flight()) as usize;
         let len = unsent
             .min(usable.max(1))
             .min(usize::from(self.smss))
-            .min(payload.len());
-        let n = self.send_buf.peek(data_off, &mut payload[..len]);
+            .min(space);
+        let n = len.min(self.send_buf.len().saturating_sub(data_off));
         let mut flags = TcpFlags::ACK;
         if n == unsent {
             flags = flags | TcpFlags::PSH;
@@ -383,21 +383,15 @@ impl Connection {
         Some(Outgoing {
             repr,
             len: n,
+            data_offset: data_off,
             retransmission,
         })
     }
 
     /// Emit `len` bytes of data starting at `seq` (and a FIN after them if `fin`).
-    fn emit_data(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        seq: SeqNum,
-        len: usize,
-        fin: bool,
-        payload: &mut [u8],
-    ) -> Outgoing {
+    fn emit_data(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum, len: usize, fin: bool) -> Outgoing {
         let off = seq.since(self.snd_una) as usize;
-        let n = self.send_buf.peek(off, &mut payload[..len]);
+        let n = len.min(self.send_buf.len().saturating_sub(off));
         let mut flags = TcpFlags::ACK;
         if n > 0 && off + n == self.send_buf.len() {
             flags = flags | TcpFlags::PSH;
@@ -420,6 +414,7 @@ impl Connection {
         Outgoing {
             repr,
             len: n,
+            data_offset: off,
             retransmission,
         }
     }
@@ -456,6 +451,7 @@ impl Connection {
         Outgoing {
             repr,
             len: 0,
+            data_offset: 0,
             retransmission: false,
         }
     }

@@ -2,7 +2,8 @@
 //! thresholds (RFC 6298 §5, RFC 9293 §3.8.1–3.8.3, MUST-18..23), the loss-detection
 //! timer (RACK reordering window or tail loss probe, RFC 8985 §6.3, §7.2), persist
 //! (§3.8.6.1), delayed ACK (§3.8.6.3), keep-alive (§3.8.4, MUST-24..29) and TIME-WAIT
-//! (§3.6.1).
+//! (§3.6.1), and one that is not TCP's: giving back empty buffers
+//! ([`BUFFER_LINGER`]).
 //!
 //! Each timer is an `Option<Instant>` in the TCB; the endpoint keeps one queue entry per
 //! connection at the earliest of them ([`Connection::next_deadline`]) and calls
@@ -18,31 +19,65 @@ use core::time::Duration;
 /// would re-arm the timer at `now` for ever inside one `handle_timeout`.
 const MIN_KEEPALIVE_INTERVAL: Duration = Duration::from_millis(1);
 
+/// How long a send or receive buffer that has drained keeps its allocation before the
+/// connection frees it. A bulk transfer drains and refills its buffers many times a
+/// second; freeing and reallocating a megabyte each time cost more than the transfer
+/// itself (allocation, page faults, zeroing). An idle connection gets back to holding
+/// no buffer at all within this time.
+pub(crate) const BUFFER_LINGER: Duration = Duration::from_secs(1);
+
 fn keepalive_interval(ka: &Keepalive) -> Duration {
     ka.interval.max(MIN_KEEPALIVE_INTERVAL)
 }
 
 impl Connection {
-    /// The earliest time any of this connection's timers is due.
+    /// The earliest time any of this connection's timers is due. (Runs after every
+    /// event on the connection: a plain fold, no iterator chain.)
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [
-            self.rto_at,
-            self.tx
-                .as_ref()
-                .and_then(|t| t.loss_timer.map(|(at, _)| at)),
-            self.persist_at,
-            self.delack_at,
-            self.keepalive.as_ref().and_then(|k| k.at),
-            self.time_wait_until,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+            match (a, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, None) => x,
+                (None, y) => y,
+            }
+        }
+        let mut at = earlier(self.rto_at, self.persist_at);
+        at = earlier(at, self.delack_at);
+        at = earlier(at, self.time_wait_until);
+        at = earlier(at, self.buffers_release_at);
+        if let Some(t) = self.tx.as_ref() {
+            at = earlier(at, t.loss_timer.map(|(when, _)| when));
+        }
+        if let Some(k) = self.keepalive.as_ref() {
+            at = earlier(at, k.at);
+        }
+        at
+    }
+
+    /// After anything happened on the connection: if a buffer is empty but still
+    /// allocated, plan to free it [`BUFFER_LINGER`] from now (unless already planned).
+    pub(crate) fn arm_buffer_release(&mut self, now: Instant) {
+        if self.buffers_release_at.is_none()
+            && (self.send_buf.holds_idle_allocation() || self.recv_buf.holds_idle_allocation())
+        {
+            self.buffers_release_at = Some(now + BUFFER_LINGER);
+        }
+    }
+
+    /// Free the send and receive buffers that hold nothing, now.
+    pub(crate) fn release_drained_buffers(&mut self) {
+        self.buffers_release_at = None;
+        self.send_buf.release_if_empty();
+        self.recv_buf.release_if_empty();
     }
 
     /// Run every timer due at `ctx.now`.
     pub(crate) fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
+        if self.buffers_release_at.is_some_and(|t| t <= now) {
+            // Buffers refilled since are kept; the next drain plans again.
+            self.release_drained_buffers();
+        }
         if self.time_wait_until.is_some_and(|t| t <= now) {
             self.time_wait_until = None;
             // TIME-WAIT expired (or a released FIN-WAIT-2 gave up waiting): CLOSED.

@@ -1,0 +1,124 @@
+//! Criterion micro-benchmarks of the hot paths: the Internet checksum, parsing and
+//! emitting a data segment, ACK processing at the sender, and reassembly with holes.
+//!
+//! `cargo bench -p synack-bench --bench micro`
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+use std::net::SocketAddr;
+use synack::reassembly::ReceiveBuffer;
+use synack::Config;
+use synack_bench::synack_stack::Pair;
+
+/// An established pair; returns it with the client's and server's connection ids.
+fn established() -> (Pair, synack::ConnId, synack::ConnId) {
+    let mut p = Pair::new(Config::default());
+    let l = p
+        .server
+        .listen("198.18.0.2:80".parse().unwrap(), 16)
+        .unwrap();
+    let (c, s) = p
+        .open(l, "198.18.1.1:0".parse::<SocketAddr>().unwrap(), 80)
+        .unwrap();
+    (p, c, s)
+}
+
+/// Datagrams the client has to send now.
+fn drain(ep: &mut synack::Endpoint, now: synack::Instant) -> Vec<Vec<u8>> {
+    let mut buf = vec![0u8; 1500];
+    let mut out = Vec::new();
+    while let Some(n) = ep.poll_transmit(now, &mut buf) {
+        out.push(buf[..n].to_vec());
+    }
+    out
+}
+
+fn checksum(c: &mut Criterion) {
+    let mut g = c.benchmark_group("checksum");
+    for len in [40usize, 1460, 65_495] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+        g.throughput(Throughput::Bytes(len as u64));
+        g.bench_function(format!("{len} bytes"), |b| {
+            b.iter(|| synack_wire::checksum::checksum(black_box(&data)))
+        });
+    }
+    g.finish();
+}
+
+fn parse_emit(c: &mut Criterion) {
+    let (mut p, conn, _) = established();
+    p.client.send(p.now, conn, &[7u8; 1448]).unwrap();
+    let pkt = drain(&mut p.client, p.now).remove(0);
+    let parsed = synack_wire::parse_packet(&pkt).unwrap();
+    let (src, dst, repr, payload) = (parsed.src, parsed.dst, parsed.tcp, parsed.payload.to_vec());
+    let mut g = c.benchmark_group("segment");
+    g.throughput(Throughput::Bytes(pkt.len() as u64));
+    g.bench_function("parse 1500-byte datagram (checksums verified)", |b| {
+        b.iter(|| synack_wire::parse_packet(black_box(&pkt)).map(|p| p.payload.len()))
+    });
+    let mut buf = vec![0u8; 1500];
+    g.bench_function("emit 1500-byte datagram (checksums computed)", |b| {
+        b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&repr), &payload))
+    });
+    g.finish();
+}
+
+fn ack_processing(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ack");
+    // Setup: the client has sent its initial window (64 KiB queued); the server's ACKs
+    // for it are captured.
+    let setup = || {
+        let (mut p, conn, _) = established();
+        p.client.send(p.now, conn, &[7u8; 64 * 1024]).unwrap();
+        let data = drain(&mut p.client, p.now);
+        // The server's ACKs as it would send them, segment by segment.
+        let mut acks = Vec::new();
+        for d in &data {
+            p.server.handle(p.now, d);
+            acks.extend(drain(&mut p.server, p.now));
+        }
+        (p, acks)
+    };
+    let n = setup().1.len() as u64;
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(format!("{n} ACKs for an initial window of data"), |b| {
+        b.iter_batched(
+            setup,
+            |(mut p, acks)| {
+                for a in &acks {
+                    p.client.handle(p.now, a);
+                }
+                p
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn reassembly(c: &mut Criterion) {
+    let seg = [9u8; 1448];
+    let n = 256usize;
+    let mut g = c.benchmark_group("reassembly");
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("256 segments, every other one late", |b| {
+        let mut out = vec![0u8; n * seg.len()];
+        b.iter_batched(
+            || ReceiveBuffer::new(1 << 20),
+            |mut rb| {
+                for i in (1..n).step_by(2) {
+                    rb.insert(i * seg.len(), &seg);
+                }
+                for i in (0..n).step_by(2) {
+                    rb.insert(i * seg.len(), &seg);
+                }
+                rb.read(&mut out)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, checksum, parse_emit, ack_processing, reassembly);
+criterion_main!(benches);
