@@ -1,6 +1,7 @@
-//! A peer that vanishes (crashes, loses its link) is found out, whatever state the
-//! connection waits in: no connection stays open for ever once its peer is gone
-//! (issue 7's soak found both cases below).
+//! What the soak (`synack_sim::soak`, issue 7) found, one test each: a peer that
+//! vanishes (crashes, loses its link) is found out whatever state the connection waits
+//! in, so no connection stays open for ever once its peer is gone; and two peers whose
+//! windows are both closed do not trade ACKs for ever.
 
 mod common;
 
@@ -116,4 +117,55 @@ fn zero_window_probes_unanswered_for_r2_time_the_connection_out() {
         waited >= r2 - Duration::from_secs(60) && waited <= r2 + Duration::from_secs(61),
         "gave up {waited:?} after B vanished (R2 {r2:?})"
     );
+}
+
+/// §3.10.7.4: both applications stop reading, both 2 KiB windows close, and each side
+/// probes the other's zero window with one byte that the other refuses. Each side's
+/// ACKs must stay acceptable to the other (SEG.SEQ = RCV.NXT, the refused probe byte not
+/// counted): an unacceptable ACK is answered with an ACK, and two of them would
+/// ping-pong for ever (the soak saw millions in seconds with duplication on the link).
+/// Quiet instead, and once both read, every byte arrives.
+#[test]
+fn two_closed_windows_probed_both_ways_do_not_trade_acks_for_ever() {
+    let small = Config {
+        recv_buffer: 2048,
+        recv_buffer_max: 2048,
+        ..Config::default()
+    };
+    let mut net = Net::with_configs(3, small.clone(), small);
+    let (client, server, _) = net.establish();
+    let (a, b) = (net.a, net.b);
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let now = net.sim.now();
+    for (host, conn) in [(a, client), (b, server)] {
+        let n = net.sim.endpoint_mut(host).send(now, conn, &data).unwrap();
+        assert_eq!(n, data.len());
+    }
+    let before = net.sim.packets().len();
+    net.sim.run_for(Duration::from_secs(300)).unwrap();
+    let sent = net.sim.packets().len() - before;
+    // Filling two 2 KiB windows and probing with backoff (capped at 60 s) is a few
+    // dozen segments; an ACK war is one per round trip (20 ms) each way.
+    assert!(
+        sent < 200,
+        "{sent} datagrams in five minutes with both windows closed"
+    );
+    // Both read everything: the transfers finish.
+    let mut got = [Vec::new(), Vec::new()];
+    let mut buf = vec![0u8; 4096];
+    net.sim
+        .run_while(|sim| {
+            let now = sim.now();
+            for (i, (host, conn)) in [(a, client), (b, server)].into_iter().enumerate() {
+                while let Ok(n) = sim.endpoint_mut(host).recv(now, conn, &mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    got[i].extend_from_slice(&buf[..n]);
+                }
+            }
+            got.iter().any(|g| g.len() < data.len()) && now < LIMIT
+        })
+        .unwrap();
+    assert!(got[0] == data && got[1] == data, "every byte, both ways");
 }
