@@ -407,6 +407,9 @@ pub struct World {
     seen: HashMap<FourTuple, Seen>,
     /// Recent datagrams from A to B.
     recent: VecDeque<Vec<u8>>,
+    /// Room for one datagram from `poll_transmit` (more than any MTU, to catch one
+    /// over it).
+    buf: Vec<u8>,
 }
 
 fn endpoint(choice: &ConfigChoice, secret: u8, addrs: [IpAddr; 2]) -> Endpoint {
@@ -466,6 +469,7 @@ impl World {
             tuples: Vec::new(),
             seen: HashMap::new(),
             recent: VecDeque::new(),
+            buf: vec![0; 65_536],
         };
         for local in [
             SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80),
@@ -495,7 +499,8 @@ impl World {
     /// Take everything both endpoints want to send and every event, checking each.
     /// `b_got_rst`: B's last input was a RST, so B must not send one now.
     fn drain(&mut self, b_got_rst: bool) {
-        let mut buf = vec![0u8; 65_536];
+        let mut buf = core::mem::take(&mut self.buf);
+        buf.resize(65_536, 0);
         for side in [1, 0] {
             let mut n = 0;
             while let Some(len) = self.eps[side].poll_transmit(self.now, &mut buf) {
@@ -541,6 +546,7 @@ impl World {
                 }
             }
         }
+        self.buf = buf;
     }
 
     /// Remember what B said on a 4-tuple.

@@ -135,7 +135,11 @@ impl Connection {
             return Some(self.emit_ack(ctx, self.snd_una.sub(1)));
         }
         if self.ack_now {
-            return Some(self.emit_ack(ctx, self.pure_ack_seq()));
+            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the RFC's SND.NXT, the highest
+            // sequence number sent (`snd_max`): a zero-window probe may have gone past
+            // our SND.NXT, and an ACK carrying a lower number could sit below the peer's
+            // RCV.NXT and be unacceptable to it (§3.10.7.4, first check).
+            return Some(self.emit_ack(ctx, self.snd_max));
         }
         None
     }
@@ -433,23 +437,6 @@ impl Connection {
         while !repr.options.sack.is_empty() && repr.options.wire_len() + payload > budget {
             let keep = repr.options.sack.len() - 1;
             repr.options.sack.truncate(keep);
-        }
-    }
-
-    /// The SEQ of `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`: the RFC's SND.NXT, the highest
-    /// sequence number sent (`snd_max`; a zero-window probe the peer took may have gone
-    /// past our `snd_nxt`, and an ACK below the peer's RCV.NXT would be unacceptable to
-    /// it, §3.10.7.4), but never past the right edge of the peer's window (SND.UNA +
-    /// SND.WND). A probe byte the peer refused must not count: to a peer whose window
-    /// is closed only SEG.SEQ = RCV.NXT is acceptable, it would answer the ACK with an
-    /// ACK, and two peers that both probed each other's zero window would exchange
-    /// ACKs for ever.
-    fn pure_ack_seq(&self) -> SeqNum {
-        let edge = self.snd_una.add(self.snd_wnd);
-        if self.snd_max.gt(edge) {
-            edge
-        } else {
-            self.snd_max
         }
     }
 
