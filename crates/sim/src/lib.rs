@@ -39,6 +39,13 @@
 //! [`Exchange`] is a ready-made load: a client sends bytes, the server echoes them, both
 //! close, each side checks what it read. `synack demo` is this exchange on two hosts.
 //!
+//! # Soak
+//!
+//! [`soak`] plays random scenarios on hostile networks (loss up to 30 %, reordering,
+//! duplication, corruption, zero windows, half-closes, aborts, crashed hosts) and
+//! checks the invariants every run must keep; `cargo run --release -p synack-sim
+//! --example soak -- --seeds N [--from S]` runs N of them.
+//!
 //! # Test hooks
 //!
 //! [`Sim::set_filter`] puts a closure on a link direction that sees each datagram (parsed
@@ -93,6 +100,7 @@ pub mod link;
 mod record;
 pub mod rng;
 mod sim;
+pub mod soak;
 
 pub use exchange::{Exchange, Report};
 pub use filter::{FilterAction, FilterContext};

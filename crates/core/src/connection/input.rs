@@ -7,9 +7,13 @@ use super::{Connection, Origin, Owner};
 use crate::endpoint::{CloseReason, Event};
 use crate::outbox::Ctx;
 use crate::scoreboard::Update;
-use crate::{SeqNum, State};
+use crate::{Instant, SeqNum, State};
 use core::time::Duration;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+
+/// Least time between two answers to unacceptable pure ACKs on one connection (Linux's
+/// `tcp_invalid_ratelimit` default).
+pub(crate) const OUT_OF_WINDOW_ACK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// An arriving segment, as the state machine sees it.
 #[derive(Debug, Clone, Copy)]
@@ -244,10 +248,29 @@ impl Connection {
         if seg.flags.syn() && ctx.config.syn_challenge {
             // RFC 5961 §4: a SYN in a synchronized state gets a (rate-limited) challenge ACK.
             self.challenge_ack(ctx);
-        } else {
+        } else if seg.len() > 0 || self.out_of_window_ack_due(ctx.now) {
             self.ack_now = true;
         }
         false
+    }
+
+    /// May an unacceptable pure ACK be answered now? At most one answer per
+    /// [`OUT_OF_WINDOW_ACK_INTERVAL`] (as Linux's `tcp_invalid_ratelimit`): two ends
+    /// that each find the other's ACKs unacceptable — both windows closed, each having
+    /// counted a probe byte the other refused in the SEQ of its ACKs — would otherwise
+    /// answer each other's ACKs for ever, faster with every duplicate the network makes.
+    /// Segments carrying data or a FIN are always answered (§3.10.7.4).
+    fn out_of_window_ack_due(&mut self, now: Instant) -> bool {
+        let now_ms = (now.as_nanos() / 1_000_000) as u32;
+        let interval = OUT_OF_WINDOW_ACK_INTERVAL.as_millis() as u32;
+        if self
+            .out_of_window_ack_ms
+            .is_some_and(|t| now_ms.wrapping_sub(t.get()) < interval)
+        {
+            return false;
+        }
+        self.out_of_window_ack_ms = core::num::NonZeroU32::new(now_ms.max(1));
+        true
     }
 
     /// Second, check the RST bit (§3.10.7.4 with RFC 5961 §3.2): only a RST at exactly

@@ -204,6 +204,10 @@ pub(crate) struct Connection {
     /// Keep-alive, when switched on (§3.8.4; off by default, MUST-25).
     pub(crate) keepalive: Option<Box<KeepaliveState>>,
     pub(crate) last_received: Instant,
+    /// When we last answered an unacceptable pure ACK, in milliseconds of the caller's
+    /// clock truncated to 32 bits and compared wrapping (4 bytes rather than the 16 of
+    /// an `Option<Instant>`; see `input::OUT_OF_WINDOW_ACK_INTERVAL`).
+    pub(crate) out_of_window_ack_ms: Option<core::num::NonZeroU32>,
 
     /// The congestion controller (RFC 5681 / RFC 9438).
     pub(crate) cc: Controller,
@@ -318,6 +322,7 @@ impl Connection {
             r2: config.r2_data,
             keepalive: config.keepalive.map(KeepaliveState::new),
             last_received: now,
+            out_of_window_ack_ms: None,
             cc: Controller::new(
                 config.congestion_control,
                 smss,
@@ -843,10 +848,11 @@ mod size_tests {
     /// (RFC 5961 §7, 6 bytes) and the buffer bytes charged to the endpoint's memory limit
     /// (4 bytes), padded. The urgent mechanism (§3.8.5) added one pointer, and issue 6
     /// the deadline for freeing drained buffers (a bulk transfer no longer frees and
-    /// reallocates them on every drain): 696.
+    /// reallocates them on every drain); the rate limit on answers to unacceptable ACKs
+    /// (which stops two ends trading ACKs for ever), 4 bytes: 704.
     #[test]
     fn an_idle_tcb_stays_small() {
         let size = core::mem::size_of::<super::Connection>();
-        assert!(size <= 696, "TCB grew to {size} bytes");
+        assert!(size <= 704, "TCB grew to {size} bytes");
     }
 }

@@ -26,6 +26,17 @@ const MIN_KEEPALIVE_INTERVAL: Duration = Duration::from_millis(1);
 /// no buffer at all within this time.
 pub(crate) const BUFFER_LINGER: Duration = Duration::from_secs(1);
 
+/// States in which keep-alive probes an idle connection (§3.8.4): those where nothing
+/// else would notice a peer that vanished. FIN-WAIT-2 is one of them: our FIN is
+/// acknowledged, nothing is outstanding, and an application still holding the
+/// connection would wait for the peer's FIN for ever (Linux probes there too).
+fn keepalive_state(state: State) -> bool {
+    matches!(
+        state,
+        State::Established | State::CloseWait | State::FinWait2
+    )
+}
+
 fn keepalive_interval(ka: &Keepalive) -> Duration {
     ka.interval.max(MIN_KEEPALIVE_INTERVAL)
 }
@@ -108,6 +119,13 @@ impl Connection {
         }
         if self.persist_at.is_some_and(|t| t <= now) {
             self.persist_at = None;
+            // MUST-37 keeps the connection open while the receiver acknowledges the
+            // probes; one that has answered nothing for R2 while we probe is gone
+            // (§3.8.3, as for retransmissions; Linux counts probes against its R2).
+            if self.persist_backoff > 0 && now.saturating_since(self.last_received) >= self.r2 {
+                self.terminate(ctx, CloseReason::TimedOut);
+                return;
+            }
             self.probe_due = true;
             self.persist_backoff = self.persist_backoff.saturating_add(1);
         }
@@ -172,7 +190,7 @@ impl Connection {
         let Some(ka) = self.keepalive.as_ref().map(|k| k.params) else {
             return;
         };
-        if !matches!(self.state, State::Established | State::CloseWait) {
+        if !keepalive_state(self.state) {
             return;
         }
         let idle_since = self.last_received;
@@ -195,7 +213,7 @@ impl Connection {
 
     /// (Re)arm the keep-alive timer after activity.
     pub(crate) fn arm_keepalive(&mut self, now: Instant) {
-        let active = matches!(self.state, State::Established | State::CloseWait);
+        let active = keepalive_state(self.state);
         let last_received = self.last_received;
         let Some(k) = self.keepalive.as_mut() else {
             return;
