@@ -333,8 +333,10 @@ pub enum AppCall {
     UserTimeout(u8, u32),
     /// `set_congestion_control` (NewReno?).
     Congestion(u8, bool),
-    /// Every query: state, tuple, stats, counts.
+    /// Every query: state, tuple, stats, counts, urgent data pending.
     Query(u8),
+    /// `send_urgent` this many bytes (RFC 9293 §3.8.5).
+    SendUrgent(u8, u16),
 }
 
 /// How far the clock moves.
@@ -769,6 +771,15 @@ impl World {
                         ep.send_capacity(c),
                         ep.retransmissions(c),
                     );
+                    if let Ok(Some(n)) = self.eps[s].urgent_remaining(c) {
+                        assert!(n > 0, "urgent data pending but none to read");
+                    }
+                }
+            }
+            AppCall::SendUrgent(h, len) => {
+                if let Some(c) = conn(h, self) {
+                    let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                    let _ = self.eps[s].send_urgent(now, c, &data);
                 }
             }
         }
