@@ -8,15 +8,14 @@
 //! /dev/net/tun, iproute2, curl and python3; without them it says why and passes,
 //! except under `CI=true`, where that is a failure.
 
-use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
 use synack_io::netns::{ChildGuard, NetNs};
 
-const SYNACK: &str = env!("CARGO_BIN_EXE_synack");
-const STACK: &str = "198.18.0.2";
 const SPOOFED_SYNS: u32 = 20_000;
 
 /// Raw-socket SYN flood: `count` SYNs to `dst:port` from random sources in
@@ -54,38 +53,6 @@ for i in range(count):
 print(count)
 "#;
 
-fn can_run(test: &str) -> bool {
-    if !synack_io::netns::tests_can_run(test) {
-        return false;
-    }
-    for tool in ["curl", "python3"] {
-        let ok = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("{test}: CI is set but `{tool}` is missing");
-            }
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: `{tool}` is not installed"
-            );
-            return false;
-        }
-    }
-    true
-}
-
-fn sha256(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn curl_downloads_succeed_during_a_spoofed_syn_flood() {
     if !can_run("curl_downloads_succeed_during_a_spoofed_syn_flood") {
@@ -101,10 +68,7 @@ fn curl_downloads_succeed_during_a_spoofed_syn_flood() {
     std::fs::write(site.join("file.bin"), &data).unwrap();
     let want = sha256(&data);
 
-    // The server, its stderr collected line by line.
-    let mut cmd = ns.command(SYNACK);
-    cmd.args([
-        "serve",
+    let args: Vec<String> = [
         "--tun",
         "synack0",
         "--host-addr",
@@ -114,34 +78,12 @@ fn curl_downloads_succeed_during_a_spoofed_syn_flood() {
         "--port",
         "80",
         "--http",
-    ])
-    .arg(&site)
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
-    let mut server = ChildGuard::spawn(&mut cmd).expect("start synack serve");
-    let stderr = server.0.stderr.take().unwrap();
-    let (tx, lines) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let wait_for = |what: &str, limit: Duration| -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(l) if l.contains(what) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("serve never said `{what}`"),
-            }
-        }
-    };
-    wait_for(" on ", Duration::from_secs(10));
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([site.display().to_string()])
+    .collect();
+    let mut server = Server::start(&ns, &args);
 
     // The flood, in the background.
     let mut flood = ns.command("python3");
@@ -183,9 +125,9 @@ fn curl_downloads_succeed_during_a_spoofed_syn_flood() {
     let flood_out = flood.0.wait_with_output_ref();
     assert!(flood_out.0.success(), "the flood failed: {}", flood_out.1);
 
-    let pid = nix::unistd::Pid::from_raw(server.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let done = wait_for("done:", Duration::from_secs(10));
+    let st = server.interrupt();
+    assert!(st.success(), "serve: {st}");
+    let done = server.wait_for("done:", Duration::from_secs(1));
     let _ = writeln!(
         std::io::stderr(),
         "{SPOOFED_SYNS} spoofed SYNs; {downloads} downloads ({during} during the flood); {done}"
