@@ -15,7 +15,7 @@
 use crate::realnet::{describe, summary, Interrupts, TunArgs};
 use clap::Args;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -27,15 +27,42 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub net: TunArgs,
     /// Where to connect: an IPv4 or IPv6 address and a port (`198.18.0.1:8000`,
-    /// `[fd00::1]:8000`).
+    /// `[fd00::1]:8000`), or a host name the system resolves (`/etc/hosts`, DNS) and a
+    /// port; the first address of a family synack has (`--stack-addr`) is used.
     #[arg(value_name = "HOST:PORT")]
-    pub target: SocketAddr,
+    pub target: String,
     /// Give up opening the connection after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub connect_timeout: u64,
     /// Say on stderr when the connection opens and closes, and what crossed the device.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `HOST:PORT` as an address: a literal, or the first address the system's resolver gives
+/// for the name in a family one of synack's own addresses has.
+fn resolve(target: &str, own: &[IpAddr]) -> Result<SocketAddr, String> {
+    if let Ok(addr) = target.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let candidates: Vec<SocketAddr> = target
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve: {e}"))?
+        .collect();
+    candidates
+        .iter()
+        .find(|a| own.iter().any(|o| o.is_ipv4() == a.is_ipv4()))
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "no address of a family synack has (resolved to {})",
+                candidates
+                    .iter()
+                    .map(|a| a.ip().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
 /// How the copying ended, when it did not end well.
@@ -65,9 +92,17 @@ pub fn run(args: &ConnectArgs) -> ExitCode {
     if args.verbose {
         eprintln!("synack connect: {}", describe(&stack));
     }
+    let target = match resolve(&args.target, &args.net.stack_addr) {
+        Ok(t) => t,
+        Err(why) => {
+            eprintln!("synack connect: {}: {why}", args.target);
+            let _ = stack.stop();
+            return ExitCode::FAILURE;
+        }
+    };
     let stream = match TcpStream::connect_timeout(
         &stack,
-        &args.target,
+        &target,
         Duration::from_secs(args.connect_timeout.max(1)),
     ) {
         Ok(s) => s,

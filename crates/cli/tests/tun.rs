@@ -291,6 +291,24 @@ fn pcap_datagrams(path: &Path) -> Vec<Vec<u8>> {
     out
 }
 
+/// A hosts file for one namespace, removed on drop.
+struct NetnsHosts(PathBuf);
+
+impl NetnsHosts {
+    fn new(ns: &NetNs, line: &str) -> NetnsHosts {
+        let dir = PathBuf::from("/etc/netns").join(ns.name());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("hosts"), format!("127.0.0.1 localhost\n{line}\n")).unwrap();
+        NetnsHosts(dir)
+    }
+}
+
+impl Drop for NetnsHosts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn connect_http10(size: usize, impaired: Option<u64>) {
     let ns = NetNs::create("synack-test").unwrap();
     let dir = Scratch::new(&ns);
@@ -331,7 +349,16 @@ fn connect_http10(size: usize, impaired: Option<u64>) {
     let mut args = net_args(impaired);
     args.push("--pcap".into());
     args.push(pcap.display().to_string());
-    args.push(format!("{HOST}:8000"));
+    // The clean run names the peer by a host name, from the namespace's own hosts file
+    // (`ip netns exec` puts /etc/netns/NAME/hosts in place of /etc/hosts).
+    let _hosts = impaired
+        .is_none()
+        .then(|| NetnsHosts::new(&ns, &format!("{HOST} kernel-peer")));
+    if impaired.is_none() {
+        args.push("kernel-peer:8000".into());
+    } else {
+        args.push(format!("{HOST}:8000"));
+    }
     let mut child = ns
         .command("timeout")
         .args(["120", SYNACK, "connect"])
