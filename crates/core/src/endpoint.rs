@@ -1040,11 +1040,10 @@ impl Endpoint {
         let mut s = self.out.stats;
         s.connections = self.conns.len();
         s.time_wait_records = self.time_waits.len();
-        let map_entry = core::mem::size_of::<(FourTuple, Holder)>() + 1;
         s.memory_estimate = self.conns.slots() * core::mem::size_of::<Connection>()
             + self.time_waits.slots() * core::mem::size_of::<TimeWait>()
             + self.listeners.slots() * core::mem::size_of::<Listener>()
-            + self.demux.capacity() * map_entry
+            + self.demux.table_bytes()
             + self.out.replies.capacity() * core::mem::size_of::<crate::outbox::Reply>()
             + self.ready.capacity() * 4
             + self.timers.len() * 32
