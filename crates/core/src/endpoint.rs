@@ -3,6 +3,7 @@
 mod listen;
 
 use crate::connection::{Connection, Owner, Segment};
+use crate::demux::{Demux, Holder, KeyedHasher};
 use crate::isn::IsnGenerator;
 use crate::listener::{Listener, ListenerQueue};
 use crate::outbox::{Ctx, Outbox};
@@ -14,7 +15,6 @@ use crate::{
     Config, DropReason, Error, FourTuple, Instant, SegmentSummary, SeqNum, State, TraceEvent,
     TraceKind,
 };
-use core::hash::BuildHasher;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
@@ -83,11 +83,11 @@ pub struct Endpoint {
     isn: IsnGenerator,
     addrs: Vec<IpAddr>,
     conns: Slab<Connection>,
-    by_tuple: HashMap<FourTuple, u32, KeyedHasher>,
+    /// Every connection's and TIME-WAIT record's 4-tuple.
+    demux: Demux,
     listeners: Slab<Listener>,
     listen_by_addr: HashMap<SocketAddr, u32, KeyedHasher>,
     time_waits: Slab<TimeWait>,
-    tw_by_tuple: HashMap<FourTuple, u32, KeyedHasher>,
     timers: TimerQueue<TimerKey>,
     /// Connections that may have something to send.
     ready: VecDeque<u32>,
@@ -102,18 +102,6 @@ pub struct Endpoint {
 enum TimerKey {
     Conn(u32, u32),
     TimeWait(u32, u32),
-}
-
-/// SipHash-1-3 keyed from the endpoint's secret, so remote peers cannot aim hash-map
-/// collisions at the demultiplexer.
-#[derive(Clone)]
-struct KeyedHasher(u64, u64);
-
-impl BuildHasher for KeyedHasher {
-    type Hasher = siphasher::sip::SipHasher13;
-    fn build_hasher(&self) -> Self::Hasher {
-        siphasher::sip::SipHasher13::new_with_keys(self.0, self.1)
-    }
 }
 
 /// Largest payload `poll_transmit` stages at once.
@@ -131,11 +119,10 @@ impl Endpoint {
             isn,
             addrs: Vec::new(),
             conns: Slab::new(),
-            by_tuple: HashMap::with_hasher(hasher.clone()),
+            demux: Demux::new(hasher.clone()),
             listeners: Slab::new(),
-            listen_by_addr: HashMap::with_hasher(hasher.clone()),
+            listen_by_addr: HashMap::with_hasher(hasher),
             time_waits: Slab::new(),
-            tw_by_tuple: HashMap::with_hasher(hasher),
             timers: TimerQueue::new(),
             ready: VecDeque::new(),
             out: Outbox::new(),
@@ -276,7 +263,7 @@ impl Endpoint {
             local.set_port(self.ephemeral_port(local.ip(), remote)?);
         }
         let tuple = FourTuple { local, remote };
-        if self.by_tuple.contains_key(&tuple) || self.tw_by_tuple.contains_key(&tuple) {
+        if self.demux.contains(&tuple) {
             return Err(Error::AddrInUse);
         }
         if self.conns.len() >= self.config.max_connections {
@@ -295,7 +282,7 @@ impl Endpoint {
         let conn = Connection::connect(&mut ctx, id, tuple, iss, ts_offset);
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, (index, generation));
-        self.by_tuple.insert(tuple, index);
+        self.demux.insert(tuple, Holder::Conn(index));
         self.settle(now, index);
         Ok(id)
     }
@@ -317,7 +304,7 @@ impl Endpoint {
                 local: SocketAddr::new(local, port),
                 remote,
             };
-            if !self.by_tuple.contains_key(&tuple) && !self.tw_by_tuple.contains_key(&tuple) {
+            if !self.demux.contains(&tuple) {
                 return Ok(port);
             }
         }
@@ -440,10 +427,10 @@ impl Endpoint {
 
     /// The state of whatever this endpoint holds for a 4-tuple (connection or TIME-WAIT).
     pub fn state_of(&self, tuple: FourTuple) -> Option<State> {
-        if let Some(&i) = self.by_tuple.get(&tuple) {
-            return self.conns.get_any(i).map(|c| c.state);
+        match self.demux.get(&tuple)? {
+            Holder::Conn(i) => self.conns.get_any(i).map(|c| c.state),
+            Holder::TimeWait(_) => Some(State::TimeWait),
         }
-        self.tw_by_tuple.get(&tuple).map(|_| State::TimeWait)
     }
 
     /// The connection's 4-tuple.
@@ -553,11 +540,13 @@ impl Endpoint {
         };
         let seg = Segment::new(&pkt.tcp, pkt.payload);
         let summary = SegmentSummary::new(&pkt.tcp, pkt.payload.len());
-        if let Some(&index) = self.by_tuple.get(&tuple) {
+        // One lookup finds a connection or a TIME-WAIT record.
+        let holder = self.demux.get(&tuple);
+        if let Some(Holder::Conn(index)) = holder {
             self.out
                 .trace(now, tuple, TraceKind::Received { seg: summary });
             self.deliver(now, index, &seg);
-        } else if let Some(&index) = self.tw_by_tuple.get(&tuple) {
+        } else if let Some(Holder::TimeWait(index)) = holder {
             self.out
                 .trace(now, tuple, TraceKind::Received { seg: summary });
             self.time_wait_segment(now, index, tuple, &seg, summary);
@@ -587,7 +576,7 @@ impl Endpoint {
         {
             return;
         }
-        let Some(&index) = self.by_tuple.get(&err.tuple) else {
+        let Some(Holder::Conn(index)) = self.demux.get(&err.tuple) else {
             return;
         };
         let Some(c) = self.conns.get_any_mut(index) else {
@@ -694,7 +683,7 @@ impl Endpoint {
 
     fn remove_time_wait(&mut self, now: Instant, index: u32) {
         if let Some(tw) = self.time_waits.remove(index) {
-            self.tw_by_tuple.remove(&tw.tuple);
+            self.demux.remove_if(tw.tuple, Holder::TimeWait(index));
             self.out
                 .state_change(now, tw.tuple, State::TimeWait, State::Closed);
         }
@@ -788,9 +777,7 @@ impl Endpoint {
             }
         }
         if c.state == State::Closed {
-            if self.by_tuple.get(&c.tuple) == Some(&index) {
-                self.by_tuple.remove(&c.tuple);
-            }
+            self.demux.remove_if(c.tuple, Holder::Conn(index));
             if c.owner != Owner::App && !c.tx_queued {
                 self.remove_conn(index);
             }
@@ -819,7 +806,6 @@ impl Endpoint {
             };
             let ack_owed = c.ack_now;
             let tuple = c.tuple;
-            self.by_tuple.remove(&tuple);
             if !c.tx_queued {
                 self.remove_conn(index);
             } else {
@@ -832,12 +818,14 @@ impl Endpoint {
             if self.time_waits.len() >= self.config.max_time_wait {
                 // The table is full (Config::max_time_wait): close without a record.
                 self.out.stats.time_wait_overflows += 1;
+                self.demux.remove_if(tuple, Holder::Conn(index));
                 self.out
                     .state_change(now, tuple, State::TimeWait, State::Closed);
                 return;
             }
             let (twi, _) = self.time_waits.insert(tw);
-            self.tw_by_tuple.insert(tuple, twi);
+            // The record takes the connection's place in the map (one hash).
+            self.demux.insert(tuple, Holder::TimeWait(twi));
             self.schedule_time_wait(twi);
             return;
         }
@@ -1052,11 +1040,10 @@ impl Endpoint {
         let mut s = self.out.stats;
         s.connections = self.conns.len();
         s.time_wait_records = self.time_waits.len();
-        let map_entry = core::mem::size_of::<(FourTuple, u32)>() + 1;
         s.memory_estimate = self.conns.slots() * core::mem::size_of::<Connection>()
             + self.time_waits.slots() * core::mem::size_of::<TimeWait>()
             + self.listeners.slots() * core::mem::size_of::<Listener>()
-            + (self.by_tuple.capacity() + self.tw_by_tuple.capacity()) * map_entry
+            + self.demux.table_bytes()
             + self.out.replies.capacity() * core::mem::size_of::<crate::outbox::Reply>()
             + self.ready.capacity() * 4
             + self.timers.len() * 32

@@ -68,6 +68,7 @@
 pub mod config;
 mod congestion;
 mod connection;
+mod demux;
 pub mod endpoint;
 pub mod error;
 mod icmp;

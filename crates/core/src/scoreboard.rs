@@ -189,6 +189,12 @@ impl Scoreboard {
         self.segs.len()
     }
 
+    /// No record and no retransmission left to check: [`Scoreboard::rack_mark_lost`]
+    /// would return `(0, None)` and change nothing.
+    pub(crate) fn nothing_to_mark(&self) -> bool {
+        self.segs.is_empty() && self.rexmits.is_empty()
+    }
+
     /// Bytes SACKed (or, without SACK, reported by duplicate ACKs).
     pub(crate) fn sacked_bytes(&self) -> u32 {
         self.sacked.saturating_add(self.dupack_bytes)
@@ -704,6 +710,28 @@ mod tests {
         b.sack(SeqNum(l), SeqNum(r), &mut u);
         b.check();
         u
+    }
+
+    #[test]
+    fn a_fully_acknowledged_board_has_nothing_for_rack_to_mark() {
+        let mut b = board(4);
+        assert!(!b.nothing_to_mark());
+        // A retransmission is queued for RACK to check, then everything is acknowledged.
+        b.mark_all_lost();
+        let first = b.next_to_resend().unwrap();
+        b.on_retransmit(first.start, t(20));
+        let mut u = Update::new(&b);
+        b.ack(SeqNum(4 * MSS), MSS, &mut u);
+        b.check();
+        // The ACK dropped the retransmission's record too: `rack_detect` may skip the
+        // scan, which would find nothing lost and nothing to wait for.
+        assert!(b.nothing_to_mark());
+        let window = Duration::from_millis(5);
+        assert_eq!(
+            b.rack_mark_lost(t(20), SeqNum(4 * MSS), window, t(100)),
+            (0, None)
+        );
+        assert!(b.nothing_to_mark());
     }
 
     #[test]

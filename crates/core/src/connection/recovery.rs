@@ -414,6 +414,15 @@ impl Connection {
         let Some((xmit, end)) = tx.rack.latest else {
             return 0;
         };
+        if tx.board.nothing_to_mark() {
+            // Everything is acknowledged (the common case for the last ACK of a
+            // connection, or of a burst): `rack_mark_lost` would find nothing lost and
+            // nothing to wait for, so skip computing the reordering window.
+            if tx.loss_timer.is_some_and(|(_, k)| k == LossTimer::Reorder) {
+                tx.loss_timer = None;
+            }
+            return 0;
+        }
         let at_dupthresh = Rack::at_dupthresh(tx.board.sacked_bytes(), smss);
         let reo_wnd = Rack::reo_wnd(&p, in_recovery, at_dupthresh, min_rtt, srtt);
         let (lost, wait) = tx

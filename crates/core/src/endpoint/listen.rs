@@ -112,7 +112,7 @@ impl Endpoint {
             Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
         conn.listener_queue = ListenerQueue::Syn;
         self.conns.insert(conn);
-        self.by_tuple.insert(tuple, index);
+        self.demux.insert(tuple, crate::demux::Holder::Conn(index));
         self.settle(now, index);
     }
 
@@ -254,7 +254,7 @@ impl Endpoint {
         conn.syn_ack_sent = true;
         conn.listener_queue = ListenerQueue::Syn;
         self.conns.insert(conn);
-        self.by_tuple.insert(tuple, index);
+        self.demux.insert(tuple, crate::demux::Holder::Conn(index));
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
         self.deliver(now, index, seg);
