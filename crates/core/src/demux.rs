@@ -2,8 +2,14 @@
 //! keyed hash map from a connection's 4-tuple to what holds it — a connection or a
 //! TIME-WAIT record. A tuple names at most one of the two at a time, so one map (one
 //! hash per arriving segment) serves both; O(1) whatever the number of connections.
+//!
+//! The last tuple found is remembered beside the map. Segments come in trains on one
+//! connection (a window of data, then its ACKs), so most lookups end at that one
+//! comparison and skip the keyed hash. Every change to the map goes through [`Demux`],
+//! which keeps the remembered entry equal to what the map holds.
 
 use crate::FourTuple;
+use core::cell::Cell;
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::net::IpAddr;
 use std::collections::hash_map::Entry;
@@ -98,18 +104,31 @@ impl Hash for TupleKey {
 /// The 4-tuple map of one endpoint.
 pub(crate) struct Demux {
     map: HashMap<TupleKey, Holder, KeyedHasher>,
+    /// The last tuple found and what held it: always what `map` holds for that key.
+    last: Cell<Option<(TupleKey, Holder)>>,
 }
 
 impl Demux {
     pub(crate) fn new(hasher: KeyedHasher) -> Self {
         Demux {
             map: HashMap::with_hasher(hasher),
+            last: Cell::new(None),
         }
     }
 
     /// What holds `tuple`, if anything.
     pub(crate) fn get(&self, tuple: &FourTuple) -> Option<Holder> {
-        self.map.get(&TupleKey::new(tuple)).copied()
+        let key = TupleKey::new(tuple);
+        if let Some((last, holder)) = self.last.get() {
+            if last == key {
+                return Some(holder);
+            }
+        }
+        let found = self.map.get(&key).copied();
+        if let Some(holder) = found {
+            self.last.set(Some((key, holder)));
+        }
+        found
     }
 
     /// Whether anything (connection or TIME-WAIT record) holds `tuple`.
@@ -119,14 +138,22 @@ impl Demux {
 
     /// `tuple` now leads to `holder` (replacing whatever it led to).
     pub(crate) fn insert(&mut self, tuple: FourTuple, holder: Holder) {
-        self.map.insert(TupleKey::new(&tuple), holder);
+        let key = TupleKey::new(&tuple);
+        if self.last.get().is_some_and(|(last, _)| last == key) {
+            self.last.set(Some((key, holder)));
+        }
+        self.map.insert(key, holder);
     }
 
     /// Forget `tuple` if it still leads to `holder` (one hash).
     pub(crate) fn remove_if(&mut self, tuple: FourTuple, holder: Holder) {
-        if let Entry::Occupied(e) = self.map.entry(TupleKey::new(&tuple)) {
+        let key = TupleKey::new(&tuple);
+        if let Entry::Occupied(e) = self.map.entry(key) {
             if *e.get() == holder {
                 e.remove();
+                if self.last.get().is_some_and(|(last, _)| last == key) {
+                    self.last.set(None);
+                }
             }
         }
     }
@@ -180,5 +207,39 @@ mod tests {
         assert!(demux.contains(&v6));
         demux.remove_if(v6, Holder::TimeWait(2));
         assert!(!demux.contains(&v6));
+    }
+
+    proptest::proptest! {
+        /// Whatever the order of inserts, removals and lookups, a lookup answers what a
+        /// plain map of the same operations holds: the remembered last hit never goes
+        /// stale.
+        #[test]
+        fn lookups_agree_with_a_plain_map_after_any_operations(
+            ops in proptest::collection::vec((0u8..3, 0u16..4, 0u32..3), 0..200)
+        ) {
+            let mut demux = Demux::new(KeyedHasher(5, 6));
+            let mut model = std::collections::HashMap::new();
+            for (op, port, slot) in ops {
+                let t = tuple("10.0.0.1:80", &format!("10.0.0.2:{}", 5000 + port));
+                let holder = if slot == 2 { Holder::TimeWait(slot) } else { Holder::Conn(slot) };
+                match op {
+                    0 => {
+                        demux.insert(t, holder);
+                        model.insert(port, holder);
+                    }
+                    1 => {
+                        demux.remove_if(t, holder);
+                        if model.get(&port) == Some(&holder) {
+                            model.remove(&port);
+                        }
+                    }
+                    _ => {}
+                }
+                for p in 0..4u16 {
+                    let q = tuple("10.0.0.1:80", &format!("10.0.0.2:{}", 5000 + p));
+                    proptest::prop_assert_eq!(demux.get(&q), model.get(&p).copied());
+                }
+            }
+        }
     }
 }
