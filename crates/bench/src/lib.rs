@@ -405,6 +405,7 @@ impl Results {
 
 /// One piece alone, for profilers: `synack-1500`, `synack-65535`, `smoltcp-1500`,
 /// `smoltcp-65535`, `cycles` (synack's), `cycles-0` (synack's, no idle connections),
+/// `cycles-idle` (synack's, the largest idle count only),
 /// `smoltcp-cycles-0` or `flows`. Prints what it measured.
 pub fn profile(size: Size, what: &str) -> bool {
     let plan = Plan::new(size);
@@ -415,6 +416,12 @@ pub fn profile(size: Size, what: &str) -> bool {
         "smoltcp-65535" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes)),
         "cycles" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles)),
         "cycles-0" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles[..1])),
+        "cycles-idle" => {
+            // Only the largest idle count: its profile, set against cycles-0's, shows
+            // what idle connections cost a cycle.
+            let last = plan.synack_cycles.len() - 1;
+            eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles[last..]))
+        }
         "smoltcp-cycles-0" => eprintln!("{:?}", smol::cycles(&plan.smoltcp_cycles[..1])),
         "flows" => eprintln!("{:?}", flows::run(plan.flows.0, plan.flows.1)),
         _ => return false,
