@@ -204,7 +204,13 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// True if the header checksum verifies (RFC 791 §3.1, RFC 1071).
     pub fn verify_checksum(&self) -> bool {
-        checksum::sum(&self.buffer.as_ref()[..self.header_len()]) == 0xffff
+        let buf = self.buffer.as_ref();
+        let len = self.header_len();
+        match buf.first_chunk::<HEADER_LEN>() {
+            // The usual header, without options: summed as five words.
+            Some(h) if len == HEADER_LEN => checksum::sum_words(h) == 0xffff,
+            _ => checksum::sum(&buf[..len]) == 0xffff,
+        }
     }
 
     /// The payload: from the end of the header to the total length (trailing bytes
@@ -321,17 +327,36 @@ pub fn emit_header(
 ) -> Result<usize, WireError> {
     let total = u16::try_from(HEADER_LEN + payload_len).map_err(|_| WireError::PacketTooLarge)?;
     let header = buf.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
-    let mut p = Ipv4Packet::new_unchecked(header);
-    p.set_version_and_header_len(HEADER_LEN);
-    p.set_dscp_ecn(0, 0);
-    p.set_total_len(total);
-    p.set_identification(0);
-    p.set_fragmentation(true, false, 0);
-    p.set_ttl(ttl);
-    p.set_protocol(protocol);
-    p.set_src_addr(src);
-    p.set_dst_addr(dst);
-    p.fill_checksum();
+    // Built in one array and written with one copy; the checksum summed as five words.
+    let [t0, t1] = total.to_be_bytes();
+    let [f0, f1] = FLAG_DF.to_be_bytes();
+    let [s0, s1, s2, s3] = src.octets();
+    let [d0, d1, d2, d3] = dst.octets();
+    let mut h: [u8; HEADER_LEN] = [
+        0x40 | (HEADER_LEN / 4) as u8, // version 4, IHL 5
+        0,                             // DSCP 0, ECN 0
+        t0,
+        t1,
+        0, // identification 0: an atomic datagram (RFC 6864 §4.1)
+        0,
+        f0, // Don't Fragment, offset 0
+        f1,
+        ttl,
+        protocol,
+        0, // checksum, filled below
+        0,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ];
+    let c = !checksum::sum_words(&h);
+    h[CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    header.copy_from_slice(&h);
     Ok(HEADER_LEN)
 }
 

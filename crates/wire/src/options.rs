@@ -293,6 +293,21 @@ impl TcpOptions {
                 ..TcpOptions::default()
             });
         }
+        // Fast path for the SYN layout of Linux and of `emit`: MSS, SACK-permitted,
+        // Timestamps, NOP, Window Scale. Same result as the general loop.
+        if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift] = *bytes
+        {
+            return Ok(TcpOptions {
+                mss: Some(u16::from_be_bytes([m0, m1])),
+                window_scale: Some(shift.min(MAX_WINDOW_SCALE)),
+                sack_permitted: true,
+                timestamps: Some(Timestamps {
+                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+                }),
+                sack: SackList::default(),
+            });
+        }
         let mut opts = TcpOptions::default();
         for option in TcpOptionIter::new(bytes) {
             match option? {
@@ -333,6 +348,26 @@ impl TcpOptions {
             let mut bytes = [1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0];
             bytes[4..8].copy_from_slice(&ts.tsval.to_be_bytes());
             bytes[8..12].copy_from_slice(&ts.tsecr.to_be_bytes());
+            if let Some(out) = buf.get_mut(..bytes.len()) {
+                out.copy_from_slice(&bytes);
+                return Ok(bytes.len());
+            }
+        }
+        // Fast path for a full SYN's options: MSS, SACK-permitted, Timestamps, NOP,
+        // Window Scale, in the layout below.
+        if let (Some(mss), Some(shift), Some(ts), true, true) = (
+            self.mss,
+            self.window_scale,
+            self.timestamps,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            let [m0, m1] = mss.to_be_bytes();
+            let [v0, v1, v2, v3] = ts.tsval.to_be_bytes();
+            let [e0, e1, e2, e3] = ts.tsecr.to_be_bytes();
+            let bytes = [
+                2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift,
+            ];
             if let Some(out) = buf.get_mut(..bytes.len()) {
                 out.copy_from_slice(&bytes);
                 return Ok(bytes.len());
@@ -413,6 +448,47 @@ mod tests {
         // The same option laid out differently goes the general way, same result.
         let other = [8, 10, 1, 2, 3, 4, 0xff, 0xfe, 0xfd, 0xfc, 1, 0];
         assert_eq!(TcpOptions::parse(&other).unwrap(), only);
+    }
+
+    #[test]
+    fn a_full_syn_takes_the_fast_paths_and_agrees_with_the_general_ones() {
+        let syn = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some(Timestamps {
+                tsval: 0x0102_0304,
+                tsecr: 0,
+            }),
+            sack: SackList::default(),
+        };
+        let mut buf = [0u8; 40];
+        let n = syn.emit(&mut buf).unwrap();
+        assert_eq!(n, syn.wire_len());
+        assert_eq!(
+            &buf[..n],
+            &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7]
+        );
+        assert_eq!(TcpOptions::parse(&buf[..n]).unwrap(), syn);
+        // What the general loop makes of the same bytes, option by option.
+        let mut general = TcpOptions::default();
+        for option in TcpOptionIter::new(&buf[..n]) {
+            match option.unwrap() {
+                TcpOption::Mss(m) => general.mss = Some(m),
+                TcpOption::WindowScale(w) => general.window_scale = Some(w),
+                TcpOption::SackPermitted => general.sack_permitted = true,
+                TcpOption::Timestamps(ts) => general.timestamps = Some(ts),
+                _ => {}
+            }
+        }
+        assert_eq!(general, syn);
+        // A shift above 14 is read as 14 on the fast path too (RFC 7323 §2.3).
+        buf[19] = 15;
+        assert_eq!(TcpOptions::parse(&buf[..n]).unwrap().window_scale, Some(14));
+        // Too small a buffer: the error of the general path, nothing written.
+        let mut small = [0u8; 19];
+        assert_eq!(syn.emit(&mut small), Err(WireError::BufferTooSmall));
+        assert_eq!(small, [0u8; 19]);
     }
 
     fn sack(blocks: &[(u32, u32)]) -> SackList {

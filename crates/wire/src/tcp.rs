@@ -287,14 +287,22 @@ impl TcpRepr {
     ///
     /// Errors: the first malformed option ([`TcpOptions::parse`]).
     pub fn parse<T: AsRef<[u8]>>(segment: &TcpSegment<T>) -> Result<TcpRepr, WireError> {
+        // The fixed header read as one array: one bounds check, not one per field.
+        let h = segment
+            .buffer
+            .as_ref()
+            .first_chunk::<HEADER_LEN>()
+            .ok_or(WireError::Truncated)?;
+        let u16_at = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        let u32_at = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
         Ok(TcpRepr {
-            src_port: segment.src_port(),
-            dst_port: segment.dst_port(),
-            seq: segment.seq(),
-            ack: segment.ack(),
-            flags: segment.flags(),
-            window: segment.window(),
-            urgent: segment.urgent(),
+            src_port: u16_at(SRC_PORT.start),
+            dst_port: u16_at(DST_PORT.start),
+            seq: u32_at(SEQ.start),
+            ack: u32_at(ACK.start),
+            flags: TcpFlags(h[FLAGS]),
+            window: u16_at(WINDOW.start),
+            urgent: u16_at(URGENT.start),
             options: TcpOptions::parse(segment.options())?,
         })
     }
@@ -314,19 +322,26 @@ impl TcpRepr {
             return Err(WireError::TcpOptionsTooLong(options_len));
         }
         let header_len = HEADER_LEN + options_len;
-        if segment.buffer.as_ref().len() < header_len {
-            return Err(WireError::BufferTooSmall);
-        }
-        segment.set_src_port(self.src_port);
-        segment.set_dst_port(self.dst_port);
-        segment.set_seq(self.seq);
-        segment.set_ack(self.ack);
-        segment.set_header_len(header_len);
-        segment.set_flags(self.flags);
-        segment.set_window(self.window);
-        segment.set_checksum(0);
-        segment.set_urgent(self.urgent);
-        self.options.emit(segment.options_mut())?;
+        let buf = segment
+            .buffer
+            .as_mut()
+            .get_mut(..header_len)
+            .ok_or(WireError::BufferTooSmall)?;
+        let (fixed, options) = buf.split_at_mut(HEADER_LEN);
+        // The fixed header built in one array and written with one copy.
+        let mut h = [0u8; HEADER_LEN];
+        h[SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
+        h[DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
+        h[SEQ].copy_from_slice(&self.seq.to_be_bytes());
+        h[ACK].copy_from_slice(&self.ack.to_be_bytes());
+        // Data offset in 32-bit words; the reserved bits stay zero (RFC 9293 §3.1).
+        h[OFFSET] = ((header_len / 4) as u8) << 4;
+        h[FLAGS] = self.flags.bits();
+        h[WINDOW].copy_from_slice(&self.window.to_be_bytes());
+        // CHECKSUM stays zero: the caller sums the segment with it so.
+        h[URGENT].copy_from_slice(&self.urgent.to_be_bytes());
+        fixed.copy_from_slice(&h);
+        self.options.emit(options)?;
         Ok(())
     }
 }
@@ -366,7 +381,7 @@ pub fn emit_tcp(
     repr: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    let len = check_emit(buf, src, dst, repr, payload.len())?;
+    let (len, _) = check_emit(buf, src, dst, repr, payload.len())?;
     let header_len = len - payload.len();
     buf[header_len..len].copy_from_slice(payload);
     emit_tcp_in_place(buf, src, dst, repr, payload.len())
@@ -384,8 +399,7 @@ pub fn emit_tcp_in_place(
     repr: &TcpRepr,
     payload_len: usize,
 ) -> Result<usize, WireError> {
-    let len = check_emit(buf, src, dst, repr, payload_len)?;
-    let mut c = checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
+    let (len, mut c) = check_emit(buf, src, dst, repr, payload_len)?;
     let out = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
     let mut segment = TcpSegment::new_unchecked(out);
     repr.emit(&mut segment)?;
@@ -394,14 +408,15 @@ pub fn emit_tcp_in_place(
     Ok(len)
 }
 
-/// The checks [`emit_tcp`] makes before writing anything; the segment's length.
+/// The checks [`emit_tcp`] makes before writing anything: the segment's length, and
+/// the pseudo-header's sum (computed for the length check anyway).
 fn check_emit(
     buf: &[u8],
     src: IpAddr,
     dst: IpAddr,
     repr: &TcpRepr,
     payload_len: usize,
-) -> Result<usize, WireError> {
+) -> Result<(usize, checksum::Checksum), WireError> {
     let options_len = repr.options.wire_len();
     if src.is_ipv4() != dst.is_ipv4() {
         return Err(WireError::AddressFamilyMismatch);
@@ -411,11 +426,11 @@ fn check_emit(
     }
     let len = HEADER_LEN + options_len + payload_len;
     // The pseudo-header's length field: 16 bits over IPv4, 32 over IPv6.
-    checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
+    let pseudo = checksum::pseudo_header(src, dst, ip_protocol::TCP, len)?;
     if buf.len() < len {
         return Err(WireError::BufferTooSmall);
     }
-    Ok(len)
+    Ok((len, pseudo))
 }
 
 #[cfg(test)]
