@@ -117,6 +117,31 @@ fn reassembly(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // Many holes at once (a large window through heavy loss): 1,000 held ranges, then
+    // the holes filled in order, each fill making its range readable, with reads in
+    // between. The cost per fill should not grow with the ranges still held.
+    let holes = 1000usize;
+    g.throughput(Throughput::Elements(holes as u64));
+    g.bench_function("1000 holes filled in order, read as they fill", |b| {
+        let mut out = vec![0u8; 4 * seg.len()];
+        b.iter_batched(
+            || {
+                let mut rb = ReceiveBuffer::new(4 << 20);
+                for i in 0..holes {
+                    rb.insert((2 * i + 1) * seg.len(), &seg);
+                }
+                rb
+            },
+            |mut rb| {
+                for _ in 0..holes {
+                    rb.insert(0, &seg);
+                    rb.read(&mut out);
+                }
+                rb
+            },
+            BatchSize::SmallInput,
+        )
+    });
     g.finish();
 }
 

@@ -11,8 +11,8 @@
 //! [`ReceiveBuffer::window`] = capacity − readable.
 //!
 //! Layout: one ring of at most `capacity` bytes holding the readable bytes followed by
-//! the window, and a short sorted list of the byte ranges received beyond the first
-//! hole. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] (or the number
+//! the window, and a sorted deque of the byte ranges received beyond the first hole,
+//! kept in stream coordinates so that reading does not shift them. Ranges are merged on every insert; at most [`MAX_OUT_OF_ORDER`] (or the number
 //! given to [`ReceiveBuffer::insert_limited`]) are kept, and
 //! a segment that would need one more is dropped (the peer retransmits it; the
 //! in-order part of a segment is never dropped). The first copy of a byte wins: later
@@ -27,6 +27,8 @@
 //! connection still costs only this struct (DESIGN.md: "buffers allocated when first
 //! needed and released when drained").
 
+use std::collections::VecDeque;
+
 /// The most out-of-order ranges held at once by default (`Config::max_out_of_order`;
 /// 16 bytes each, so at most 16 KiB).
 ///
@@ -35,26 +37,35 @@
 /// in flight. Too small a limit is costly: every segment that needs a new range is
 /// dropped, the peer's SACK scoreboard never sees it, and a Linux sender falls back to
 /// timeouts (a 100 MB upload through 5% loss stalled for minutes with 32 ranges).
-/// Per-packet work stays logarithmic in the ranges held (binary searches), except the
-/// list insertion itself, a move of at most this many entries.
+/// Per-packet work stays logarithmic in the ranges held (binary searches), except
+/// inserting a range in the middle of the list, a move of at most half this many
+/// entries. Filling the first hole and reading the application's data cost O(1) in the
+/// ranges held: the list is a deque in stream coordinates, which reads do not shift.
 pub const MAX_OUT_OF_ORDER: usize = 1024;
 
 /// Smallest ring allocated, unless the capacity is smaller.
 const MIN_ALLOC: usize = 256;
+
+/// Bytes read while ranges are held after which the ranges are rebased to zero. Small
+/// in tests, so that the randomized tests rebase often.
+const REBASE_AT: usize = if cfg!(test) { 64 } else { 1 << 30 };
 
 /// The receive buffer of one connection.
 #[derive(Clone)]
 pub struct ReceiveBuffer {
     /// The ring; its length is the current allocation (0 when nothing is held).
     ring: Box<[u8]>,
-    /// Ring index of the first unread byte. 0 when `ring` is empty.
+    /// Bytes dropped from the front (read or discarded) since the ring was last laid
+    /// out (allocated, grown or rebased): the first unread byte is at ring index
+    /// `head % ring.len()`. 0 when `ring` is empty.
     head: usize,
     /// In-order bytes waiting for the application, starting at `head`.
     readable: usize,
-    /// Out-of-order ranges `[start, end)` as offsets from the first unread byte (not
-    /// from RCV.NXT, so advancing RCV.NXT does not shift them). Sorted, disjoint, not
-    /// touching each other, every `start > readable`, every `end <= capacity`.
-    ooo: Vec<(usize, usize)>,
+    /// Out-of-order ranges `[start, end)` in stream coordinates: `head` plus the offset
+    /// from the first unread byte. Neither advancing RCV.NXT nor reading shifts them.
+    /// As offsets from the first unread byte they are sorted, disjoint, not touching
+    /// each other, every `start > readable`, every `end <= capacity`.
+    ooo: VecDeque<(usize, usize)>,
     /// The most bytes (readable plus out-of-order span) held.
     capacity: usize,
 }
@@ -73,7 +84,7 @@ impl ReceiveBuffer {
             ring: Box::default(),
             head: 0,
             readable: 0,
-            ooo: Vec::new(),
+            ooo: VecDeque::new(),
             capacity,
         }
     }
@@ -156,7 +167,7 @@ impl ReceiveBuffer {
         // Copy only into the gaps between held ranges (first copy wins).
         let mut cursor = start;
         for i in first..last {
-            let (s, e) = self.ooo[i];
+            let (s, e) = self.held(i);
             if s > cursor {
                 self.write_at(cursor, &data[cursor - start..s - start]);
             }
@@ -169,27 +180,42 @@ impl ReceiveBuffer {
         // Merge [start, end) with the touched ranges.
         let mut merged = (start, end);
         if first < last {
-            merged.0 = merged.0.min(self.ooo[first].0);
-            merged.1 = merged.1.max(self.ooo[last - 1].1);
+            merged.0 = merged.0.min(self.held(first).0);
+            merged.1 = merged.1.max(self.held(last - 1).1);
         }
         if offset == 0 {
             // In order: the merged run becomes readable. `first` is 0 here, since
-            // every held range starts after `readable`, which is `start`.
+            // every held range starts after `readable`, which is `start`: the ranges
+            // leave from the front of the deque.
             self.ooo.drain(first..last);
             let advanced = merged.1 - self.readable;
             self.readable = merged.1;
             advanced
         } else {
-            self.ooo.splice(first..last, core::iter::once(merged));
+            let stored = (self.head + merged.0, self.head + merged.1);
+            if first < last {
+                self.ooo[first] = stored;
+                self.ooo.drain(first + 1..last);
+            } else {
+                self.ooo.insert(first, stored);
+            }
             0
         }
     }
 
-    /// The run `first..last` of held ranges that `[start, end)` overlaps or touches.
+    /// The run `first..last` of held ranges that `[start, end)` (offsets from the first
+    /// unread byte) overlaps or touches.
     fn touching(&self, start: usize, end: usize) -> (usize, usize) {
+        let (start, end) = (self.head + start, self.head + end);
         let first = self.ooo.partition_point(|&(_, e)| e < start);
         let last = self.ooo.partition_point(|&(s, _)| s <= end);
         (first, last)
+    }
+
+    /// Held range `i` as offsets from the first unread byte.
+    fn held(&self, i: usize) -> (usize, usize) {
+        let (s, e) = self.ooo[i];
+        (s - self.head, e - self.head)
     }
 
     /// Copies in-order bytes into `out`, drops them from the buffer (opening the window)
@@ -200,8 +226,9 @@ impl ReceiveBuffer {
             return 0;
         }
         let alloc = self.ring.len();
-        let first = n.min(alloc - self.head);
-        out[..first].copy_from_slice(&self.ring[self.head..self.head + first]);
+        let at = self.head % alloc;
+        let first = n.min(alloc - at);
+        out[..first].copy_from_slice(&self.ring[at..at + first]);
         out[first..n].copy_from_slice(&self.ring[..n - first]);
         self.advance_front(n);
         n
@@ -224,7 +251,7 @@ impl ReceiveBuffer {
     /// The out-of-order ranges held, as `(start, end)` byte offsets relative to RCV.NXT
     /// (`start > 0`, end exclusive), in ascending order. Material for SACK blocks.
     pub fn out_of_order(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let base = self.readable;
+        let base = self.head + self.readable;
         self.ooo
             .iter()
             .map(move |&(s, e)| (s.saturating_sub(base), e.saturating_sub(base)))
@@ -233,7 +260,7 @@ impl ReceiveBuffer {
     /// The first held out-of-order range that overlaps `[start, end)` (offsets relative
     /// to RCV.NXT, as [`Self::out_of_order`] gives them), found by binary search.
     pub fn out_of_order_overlapping(&self, start: usize, end: usize) -> Option<(usize, usize)> {
-        let base = self.readable;
+        let base = self.head + self.readable;
         let (s, e) = (base.saturating_add(start), base.saturating_add(end));
         let i = self.ooo.partition_point(|&(_, re)| re <= s);
         self.ooo
@@ -260,7 +287,7 @@ impl ReceiveBuffer {
             return false;
         }
         self.ring = Box::default();
-        self.ooo = Vec::new();
+        self.ooo = VecDeque::new();
         self.head = 0;
         true
     }
@@ -269,14 +296,20 @@ impl ReceiveBuffer {
     /// empty, until [`release_if_empty`](Self::release_if_empty).
     fn advance_front(&mut self, n: usize) {
         self.readable -= n;
-        for r in &mut self.ooo {
-            r.0 -= n;
-            r.1 -= n;
-        }
+        self.head += n;
         if self.readable == 0 && self.ooo.is_empty() {
             self.head = 0;
-        } else {
-            self.head = (self.head + n) % self.ring.len();
+        } else if self.head > REBASE_AT {
+            // Keep stream coordinates far from overflow, even on 32-bit targets: a rare
+            // O(ranges) pass, once per REBASE_AT bytes read while ranges are held. The
+            // ring index of every byte stays the same.
+            let keep = self.head % self.ring.len();
+            let shift = self.head - keep;
+            for r in &mut self.ooo {
+                r.0 -= shift;
+                r.1 -= shift;
+            }
+            self.head = keep;
         }
     }
 
@@ -293,9 +326,16 @@ impl ReceiveBuffer {
             .max(MIN_ALLOC)
             .min(self.capacity);
         let mut ring = vec![0u8; size].into_boxed_slice();
-        ring[..old - self.head].copy_from_slice(&self.ring[self.head..]);
-        ring[old - self.head..old].copy_from_slice(&self.ring[..self.head]);
+        let at = if old == 0 { 0 } else { self.head % old };
+        ring[..old - at].copy_from_slice(&self.ring[at..]);
+        ring[old - at..old].copy_from_slice(&self.ring[..at]);
         self.ring = ring;
+        // The first unread byte is at index 0 now: stream coordinates restart there.
+        let shift = self.head;
+        for r in &mut self.ooo {
+            r.0 -= shift;
+            r.1 -= shift;
+        }
         self.head = 0;
     }
 
