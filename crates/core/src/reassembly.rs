@@ -29,6 +29,12 @@
 
 use std::collections::VecDeque;
 
+/// Held out-of-order ranges (see `ReceiveBuffer::ooo`).
+type Ranges = VecDeque<(usize, usize)>;
+
+/// What an unallocated range list reads as.
+static NO_RANGES: Ranges = VecDeque::new();
+
 /// The most out-of-order ranges held at once by default (`Config::max_out_of_order`;
 /// 16 bytes each, so at most 16 KiB).
 ///
@@ -65,7 +71,9 @@ pub struct ReceiveBuffer {
     /// from the first unread byte. Neither advancing RCV.NXT nor reading shifts them.
     /// As offsets from the first unread byte they are sorted, disjoint, not touching
     /// each other, every `start > readable`, every `end <= capacity`.
-    ooo: VecDeque<(usize, usize)>,
+    /// Boxed, allocated with the first hole: a connection that never sees one (and
+    /// every idle one) carries a pointer, not the deque.
+    ooo: Option<Box<Ranges>>,
     /// The most bytes (readable plus out-of-order span) held.
     capacity: usize,
 }
@@ -84,7 +92,7 @@ impl ReceiveBuffer {
             ring: Box::default(),
             head: 0,
             readable: 0,
-            ooo: VecDeque::new(),
+            ooo: None,
             capacity,
         }
     }
@@ -98,7 +106,7 @@ impl ReceiveBuffer {
         let start = self.readable + offset;
         let end = start.saturating_add(len);
         let (first, last) = self.touching(start, end);
-        first == last && self.ooo.len() >= max_ranges.max(1)
+        first == last && self.ranges().len() >= max_ranges.max(1)
     }
 
     /// Bytes past RCV.NXT that fit the ring already allocated (no allocation needed).
@@ -159,7 +167,7 @@ impl ReceiveBuffer {
         // Which held ranges does [start, end) overlap or touch? They form a run
         // `first..last` in the sorted list.
         let (first, last) = self.touching(start, end);
-        if offset > 0 && first == last && self.ooo.len() >= max_ranges.max(1) {
+        if offset > 0 && first == last && self.ranges().len() >= max_ranges.max(1) {
             return 0;
         }
 
@@ -187,17 +195,20 @@ impl ReceiveBuffer {
             // In order: the merged run becomes readable. `first` is 0 here, since
             // every held range starts after `readable`, which is `start`: the ranges
             // leave from the front of the deque.
-            self.ooo.drain(first..last);
+            if first < last {
+                self.ranges_mut().drain(first..last);
+            }
             let advanced = merged.1 - self.readable;
             self.readable = merged.1;
             advanced
         } else {
             let stored = (self.head + merged.0, self.head + merged.1);
             if first < last {
-                self.ooo[first] = stored;
-                self.ooo.drain(first + 1..last);
+                let ranges = self.ranges_mut();
+                ranges[first] = stored;
+                ranges.drain(first + 1..last);
             } else {
-                self.ooo.insert(first, stored);
+                self.ranges_mut().insert(first, stored);
             }
             0
         }
@@ -206,15 +217,29 @@ impl ReceiveBuffer {
     /// The run `first..last` of held ranges that `[start, end)` (offsets from the first
     /// unread byte) overlaps or touches.
     fn touching(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.ranges().is_empty() {
+            return (0, 0); // the usual case, in order: no search
+        }
         let (start, end) = (self.head + start, self.head + end);
-        let first = self.ooo.partition_point(|&(_, e)| e < start);
-        let last = self.ooo.partition_point(|&(s, _)| s <= end);
+        let ranges = self.ranges();
+        let first = ranges.partition_point(|&(_, e)| e < start);
+        let last = ranges.partition_point(|&(s, _)| s <= end);
         (first, last)
+    }
+
+    /// The held ranges (none until the first hole).
+    fn ranges(&self) -> &Ranges {
+        self.ooo.as_deref().unwrap_or(&NO_RANGES)
+    }
+
+    /// The held ranges, allocated on first use.
+    fn ranges_mut(&mut self) -> &mut Ranges {
+        self.ooo.get_or_insert_with(Box::default)
     }
 
     /// Held range `i` as offsets from the first unread byte.
     fn held(&self, i: usize) -> (usize, usize) {
-        let (s, e) = self.ooo[i];
+        let (s, e) = self.ranges()[i];
         (s - self.head, e - self.head)
     }
 
@@ -245,14 +270,14 @@ impl ReceiveBuffer {
 
     /// Whether any out-of-order bytes are held.
     pub fn has_out_of_order(&self) -> bool {
-        !self.ooo.is_empty()
+        !self.ranges().is_empty()
     }
 
     /// The out-of-order ranges held, as `(start, end)` byte offsets relative to RCV.NXT
     /// (`start > 0`, end exclusive), in ascending order. Material for SACK blocks.
     pub fn out_of_order(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         let base = self.head + self.readable;
-        self.ooo
+        self.ranges()
             .iter()
             .map(move |&(s, e)| (s.saturating_sub(base), e.saturating_sub(base)))
     }
@@ -262,8 +287,8 @@ impl ReceiveBuffer {
     pub fn out_of_order_overlapping(&self, start: usize, end: usize) -> Option<(usize, usize)> {
         let base = self.head + self.readable;
         let (s, e) = (base.saturating_add(start), base.saturating_add(end));
-        let i = self.ooo.partition_point(|&(_, re)| re <= s);
-        self.ooo
+        let i = self.ranges().partition_point(|&(_, re)| re <= s);
+        self.ranges()
             .get(i)
             .filter(|&&(rs, _)| rs < e)
             .map(|&(rs, re)| (rs - base, re - base))
@@ -271,14 +296,18 @@ impl ReceiveBuffer {
 
     /// Bytes of heap currently allocated by this buffer.
     pub fn heap_bytes(&self) -> usize {
-        self.ring.len() + self.ooo.capacity() * core::mem::size_of::<(usize, usize)>()
+        self.ring.len()
+            + self.ooo.as_ref().map_or(0, |r| {
+                core::mem::size_of::<Ranges>()
+                    + r.capacity() * core::mem::size_of::<(usize, usize)>()
+            })
     }
 
     /// Whether nothing is held but the ring is still allocated.
     pub fn holds_idle_allocation(&self) -> bool {
         self.readable == 0
-            && self.ooo.is_empty()
-            && (!self.ring.is_empty() || self.ooo.capacity() > 0)
+            && self.ranges().is_empty()
+            && (!self.ring.is_empty() || self.ooo.is_some())
     }
 
     /// Frees the ring (and the range list) if nothing is held; returns whether it did.
@@ -287,7 +316,7 @@ impl ReceiveBuffer {
             return false;
         }
         self.ring = Box::default();
-        self.ooo = VecDeque::new();
+        self.ooo = None;
         self.head = 0;
         true
     }
@@ -297,7 +326,7 @@ impl ReceiveBuffer {
     fn advance_front(&mut self, n: usize) {
         self.readable -= n;
         self.head += n;
-        if self.readable == 0 && self.ooo.is_empty() {
+        if self.readable == 0 && self.ranges().is_empty() {
             self.head = 0;
         } else if self.head > REBASE_AT {
             // Keep stream coordinates far from overflow, even on 32-bit targets: a rare
@@ -305,7 +334,7 @@ impl ReceiveBuffer {
             // ring index of every byte stays the same.
             let keep = self.head % self.ring.len();
             let shift = self.head - keep;
-            for r in &mut self.ooo {
+            for r in self.ooo.iter_mut().flat_map(|r| r.iter_mut()) {
                 r.0 -= shift;
                 r.1 -= shift;
             }
@@ -332,7 +361,7 @@ impl ReceiveBuffer {
         self.ring = ring;
         // The first unread byte is at index 0 now: stream coordinates restart there.
         let shift = self.head;
-        for r in &mut self.ooo {
+        for r in self.ooo.iter_mut().flat_map(|r| r.iter_mut()) {
             r.0 -= shift;
             r.1 -= shift;
         }
