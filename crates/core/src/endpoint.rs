@@ -270,8 +270,7 @@ impl Endpoint {
             self.out.stats.connection_limit_drops += 1;
             return Err(Error::ConnectionLimit);
         }
-        let iss = self.isn.isn(now, local, remote);
-        let ts_offset = self.ts_offset(tuple);
+        let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, local, remote);
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
         let mut ctx = Ctx {
@@ -462,21 +461,9 @@ impl Endpoint {
 
     /// The random offset of a connection's timestamp clock (RFC 7323 §7.1): a keyed
     /// hash of the 4-tuple, so timestamps reveal no uptime and increase across
-    /// incarnations of the same 4-tuple.
+    /// incarnations of the same 4-tuple ([`crate::isn::IsnGenerator::ts_offset`]).
     fn ts_offset(&self, tuple: FourTuple) -> u32 {
-        let mut bytes = [0u8; 36];
-        let mut put = |at: usize, addr: SocketAddr| -> usize {
-            let ip = match addr.ip() {
-                IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-                IpAddr::V6(v6) => v6.octets(),
-            };
-            bytes[at..at + 16].copy_from_slice(&ip);
-            bytes[at + 16..at + 18].copy_from_slice(&addr.port().to_be_bytes());
-            at + 18
-        };
-        let at = put(0, tuple.local);
-        put(at, tuple.remote);
-        self.isn.keyed_hash(3, &bytes) as u32
+        self.isn.ts_offset(tuple.local, tuple.remote)
     }
 
     /// A `TCP_INFO`-like snapshot of the connection: state, RTT estimates, windows,

@@ -11,6 +11,10 @@
 //! unpredictable to an off-path attacker who does not know the secret, while a
 //! reused 4-tuple still gets ISNs that increase with time, as TIME-WAIT reuse needs.
 //!
+//! The same hash gives the connection's timestamp offset (RFC 7323 §5.4): its high 32
+//! bits, where F takes the low 32. A new connection needs both, so it pays for one
+//! hash.
+//!
 //! The 16-byte secret is given at construction (sans-IO: the caller draws it from its
 //! own randomness source). It is never used directly: a separate SipHash key is
 //! derived from it for each purpose (ISNs, port offsets, general keyed hashing), so
@@ -99,14 +103,38 @@ impl IsnGenerator {
     /// §3), where M counts 4-microsecond ticks of `now` (modulo 2^32) and F is
     /// SipHash-2-4 truncated to 32 bits.
     pub fn isn(&self, now: Instant, local: SocketAddr, remote: SocketAddr) -> SeqNum {
+        self.isn_and_ts_offset(now, local, remote).0
+    }
+
+    /// The connection's timestamp offset (RFC 7323 §5.4, §7.1): the other 32 bits of
+    /// the keyed hash whose low 32 bits are the ISN's F. A function of the 4-tuple
+    /// alone, so a SYN cookie's timestamp decodes with the same offset when the ACK
+    /// comes back, and so timestamps reveal no uptime.
+    pub fn ts_offset(&self, local: SocketAddr, remote: SocketAddr) -> u32 {
+        (self.tuple_hash(local, remote) >> 32) as u32
+    }
+
+    /// [`IsnGenerator::isn`] and [`IsnGenerator::ts_offset`] from one hash, as a new
+    /// connection needs both.
+    pub fn isn_and_ts_offset(
+        &self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> (SeqNum, u32) {
         let m = (now.as_micros() / 4) as u32; // the clock wraps modulo 2^32 by design
+        let f = self.tuple_hash(local, remote);
+        (SeqNum(m).add(f as u32), (f >> 32) as u32)
+    }
+
+    /// SipHash-2-4 of the 4-tuple under the ISN key.
+    fn tuple_hash(&self, local: SocketAddr, remote: SocketAddr) -> u64 {
         let mut input = Input::new();
         input.put_ip(local.ip());
         input.put(&local.port().to_be_bytes());
         input.put_ip(remote.ip());
         input.put(&remote.port().to_be_bytes());
-        let f = input.hash(&self.isn_key) as u32;
-        SeqNum(m).add(f)
+        input.hash(&self.isn_key)
     }
 
     /// The offset of RFC 6056 §3.3.3 (Algorithm 3) for choosing an ephemeral port:
@@ -171,6 +199,23 @@ mod tests {
             gen().isn(t, v4(1, 80), v4(2, 5000)),
             g.isn(t, v4(1, 80), v4(2, 5000))
         );
+    }
+
+    #[test]
+    fn the_timestamp_offset_depends_on_the_tuple_alone_and_comes_with_the_isn() {
+        let g = gen();
+        let (l, r) = (v4(1, 80), v4(2, 5000));
+        let (iss, off) = g.isn_and_ts_offset(Instant::from_millis(7), l, r);
+        assert_eq!(iss, g.isn(Instant::from_millis(7), l, r));
+        // The same at any time (a SYN cookie's ACK decodes with it later).
+        assert_eq!(off, g.ts_offset(l, r));
+        assert_eq!(
+            g.isn_and_ts_offset(Instant::from_millis(9_000), l, r).1,
+            off
+        );
+        // Another tuple, another offset; and not the ISN's half.
+        assert_ne!(g.ts_offset(l, v4(2, 5001)), off);
+        assert_ne!(off, g.isn(Instant::ZERO, l, r).raw());
     }
 
     #[test]

@@ -99,8 +99,7 @@ impl Endpoint {
         let lgen = self.listeners.generation_of(lindex);
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
-        let iss = self.isn.isn(now, tuple.local, tuple.remote);
-        let ts_offset = self.ts_offset(tuple);
+        let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, tuple.local, tuple.remote);
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
         let mut ctx = Ctx {
