@@ -43,26 +43,24 @@ fn keepalive_interval(ka: &Keepalive) -> Duration {
 
 impl Connection {
     /// The earliest time any of this connection's timers is due. (Runs after every
-    /// event on the connection: a plain fold, no iterator chain.)
+    /// event on the connection: a branch-free minimum, no iterator chain.) An unarmed
+    /// timer counts as FAR_FUTURE, and so does one armed that far away: it would never
+    /// fire in a run either.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-            match (a, b) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, None) => x,
-                (None, y) => y,
-            }
-        }
-        let mut at = earlier(self.rto_at, self.persist_at);
-        at = earlier(at, self.delack_at);
-        at = earlier(at, self.time_wait_until);
-        at = earlier(at, self.buffers_release_at);
+        let never = Instant::FAR_FUTURE;
+        let or_never = |t: Option<Instant>| t.unwrap_or(never);
+        let mut at = or_never(self.rto_at)
+            .min(or_never(self.persist_at))
+            .min(or_never(self.delack_at))
+            .min(or_never(self.time_wait_until))
+            .min(or_never(self.buffers_release_at));
         if let Some(t) = self.tx.as_ref() {
-            at = earlier(at, t.loss_timer.map(|(when, _)| when));
+            at = at.min(or_never(t.loss_timer.map(|(when, _)| when)));
         }
         if let Some(k) = self.keepalive.as_ref() {
-            at = earlier(at, k.at);
+            at = at.min(or_never(k.at));
         }
-        at
+        (at != never).then_some(at)
     }
 
     /// After anything happened on the connection: if a buffer is empty but still
