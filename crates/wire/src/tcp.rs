@@ -293,9 +293,15 @@ impl TcpRepr {
             .as_ref()
             .first_chunk::<HEADER_LEN>()
             .ok_or(WireError::Truncated)?;
+        Ok(TcpRepr::from_fixed(h, TcpOptions::parse(segment.options())?))
+    }
+
+    /// The header from its fixed 20 bytes and its parsed options.
+    #[inline]
+    fn from_fixed(h: &[u8; HEADER_LEN], options: TcpOptions) -> TcpRepr {
         let u16_at = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
         let u32_at = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-        Ok(TcpRepr {
+        TcpRepr {
             src_port: u16_at(SRC_PORT.start),
             dst_port: u16_at(DST_PORT.start),
             seq: u32_at(SEQ.start),
@@ -303,8 +309,8 @@ impl TcpRepr {
             flags: TcpFlags(h[FLAGS]),
             window: u16_at(WINDOW.start),
             urgent: u16_at(URGENT.start),
-            options: TcpOptions::parse(segment.options())?,
-        })
+            options,
+        }
     }
 
     /// Write this header (fields, data offset, options; reserved bits and checksum
@@ -363,8 +369,13 @@ pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &
         return Err(WireError::TcpBadChecksum);
     }
     let view = TcpSegment::new_checked(segment)?;
-    let repr = TcpRepr::parse(&view)?;
-    Ok((repr, view.into_payload()))
+    // Options first, then the header built once, where it is returned (no second
+    // `Result` to unwrap around it).
+    let options = TcpOptions::parse(view.options())?;
+    let fixed = segment
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
+    Ok((TcpRepr::from_fixed(fixed, options), view.into_payload()))
 }
 
 /// Write the TCP segment `repr` + `payload` travelling from `src` to `dst` at the start
