@@ -40,7 +40,7 @@ impl BuildHasher for KeyedHasher {
 /// flow information and scope, which segments never do); this key is 40, so each map
 /// entry is smaller, and it is hashed as whole 64-bit words: two for IPv4, five for
 /// IPv6.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Eq)]
 struct TupleKey {
     /// IPv4: the local address in the high half of word 0, the remote one in the low
     /// half, words 1 to 3 zero. IPv6: the local address in words 0 and 1, the remote
@@ -49,6 +49,20 @@ struct TupleKey {
     /// The local port in bits 16 to 31, the remote port in bits 0 to 15, and bit 32 set
     /// for IPv6, so an IPv4 key never equals an IPv6 one.
     ports: u64,
+}
+
+impl PartialEq for TupleKey {
+    /// Word by word, with no early exit: a key just built is still in registers, and a
+    /// derived comparison spilled it and read it back with wider loads than it was
+    /// written with, which stalls (store-to-load forwarding fails).
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let mut diff = self.ports ^ other.ports;
+        for (a, b) in self.addrs.iter().zip(&other.addrs) {
+            diff |= a ^ b;
+        }
+        diff == 0
+    }
 }
 
 /// Bit of `TupleKey::ports` that marks an IPv6 tuple.
