@@ -501,7 +501,10 @@ impl Endpoint {
 
     /// Process one arriving IP datagram.
     pub fn handle(&mut self, now: Instant, packet: &[u8]) {
-        let Ok(pkt) = synack_wire::parse_packet(packet) else {
+        // Borrowed where it was returned: moving the parsed header out of the `Result`
+        // copied it with wider loads than it was written with, which stalls.
+        let parsed = synack_wire::parse_packet(packet);
+        let Ok(pkt) = &parsed else {
             // Not a TCP segment: an ICMP error about one of ours (MUST-54), or nothing.
             if let Some(err) = crate::icmp::parse(packet) {
                 self.handle_icmp(now, &err);
