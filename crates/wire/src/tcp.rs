@@ -293,7 +293,10 @@ impl TcpRepr {
             .as_ref()
             .first_chunk::<HEADER_LEN>()
             .ok_or(WireError::Truncated)?;
-        Ok(TcpRepr::from_fixed(h, TcpOptions::parse(segment.options())?))
+        Ok(TcpRepr::from_fixed(
+            h,
+            TcpOptions::parse(segment.options())?,
+        ))
     }
 
     /// The header from its fixed 20 bytes and its parsed options.
