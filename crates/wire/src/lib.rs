@@ -172,12 +172,12 @@ pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
         }
         version => return Err(WireError::UnsupportedIpVersion(version)),
     };
-    let (tcp, payload) = parse_tcp(segment, src, dst)?;
+    let (fixed, options, payload) = tcp::parse_tcp_parts(segment, src, dst)?;
     Ok(ParsedPacket {
         src,
         dst,
         hop_limit,
-        tcp,
+        tcp: TcpRepr::from_fixed(fixed, TcpOptions::parse(options)?),
         payload,
     })
 }

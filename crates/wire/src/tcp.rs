@@ -301,7 +301,7 @@ impl TcpRepr {
 
     /// The header from its fixed 20 bytes and its parsed options.
     #[inline]
-    fn from_fixed(h: &[u8; HEADER_LEN], options: TcpOptions) -> TcpRepr {
+    pub(crate) fn from_fixed(h: &[u8; HEADER_LEN], options: TcpOptions) -> TcpRepr {
         let u16_at = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
         let u32_at = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
         TcpRepr {
@@ -365,20 +365,38 @@ impl TcpRepr {
 /// hit — then [`WireError::TcpDataOffsetTooSmall`], [`WireError::TcpDataOffsetTooLarge`]
 /// and option errors.
 pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &[u8]), WireError> {
-    if segment.len() < HEADER_LEN {
-        return Err(WireError::Truncated);
-    }
+    let (fixed, options, payload) = parse_tcp_parts(segment, src, dst)?;
+    Ok((
+        TcpRepr::from_fixed(fixed, TcpOptions::parse(options)?),
+        payload,
+    ))
+}
+
+/// A checked segment's fixed header, option bytes and payload.
+pub(crate) type TcpParts<'a> = (&'a [u8; HEADER_LEN], &'a [u8], &'a [u8]);
+
+/// The checks of [`parse_tcp`] up to the options: the fixed header, the option bytes
+/// and the payload, all borrowed. [`crate::parse_packet`] builds the header from them
+/// where it returns it, so the parsed header is not copied from one `Result` into
+/// another (a copy read back with wider loads than it was written with, which stalls).
+pub(crate) fn parse_tcp_parts(
+    segment: &[u8],
+    src: IpAddr,
+    dst: IpAddr,
+) -> Result<TcpParts<'_>, WireError> {
+    let fixed = segment
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
     if !TcpSegment::new_unchecked(segment).verify_checksum(src, dst) {
         return Err(WireError::TcpBadChecksum);
     }
     let view = TcpSegment::new_checked(segment)?;
-    // Options first, then the header built once, where it is returned (no second
-    // `Result` to unwrap around it).
-    let options = TcpOptions::parse(view.options())?;
-    let fixed = segment
-        .first_chunk::<HEADER_LEN>()
-        .ok_or(WireError::Truncated)?;
-    Ok((TcpRepr::from_fixed(fixed, options), view.into_payload()))
+    let header_len = view.header_len();
+    Ok((
+        fixed,
+        &segment[HEADER_LEN..header_len],
+        &segment[header_len..],
+    ))
 }
 
 /// Write the TCP segment `repr` + `payload` travelling from `src` to `dst` at the start
