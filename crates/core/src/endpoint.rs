@@ -271,6 +271,22 @@ impl Endpoint {
             return Err(Error::ConnectionLimit);
         }
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, local, remote);
+        let id = self.add_conn(now, tuple, |ctx, id| {
+            Connection::connect(ctx, id, tuple, iss, ts_offset)
+        });
+        self.settle(now, id.index);
+        Ok(id)
+    }
+
+    /// Store the connection `make` builds (given its handle and a context) in the slab,
+    /// and map `tuple` to it. The one way a connection comes into being: by `connect`,
+    /// a SYN a listener queues, or a SYN cookie that comes back.
+    pub(crate) fn add_conn(
+        &mut self,
+        now: Instant,
+        tuple: FourTuple,
+        make: impl FnOnce(&mut Ctx<'_>, ConnId) -> Connection,
+    ) -> ConnId {
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
         let mut ctx = Ctx {
@@ -278,12 +294,11 @@ impl Endpoint {
             config: &self.config,
             out: &mut self.out,
         };
-        let conn = Connection::connect(&mut ctx, id, tuple, iss, ts_offset);
+        let conn = make(&mut ctx, id);
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, (index, generation));
         self.demux.insert(tuple, Holder::Conn(index));
-        self.settle(now, index);
-        Ok(id)
+        id
     }
 
     /// RFC 6056 §3.3.3 (algorithm 3): start at a keyed hash of the addresses, step until

@@ -3,10 +3,9 @@
 //! table is full — is answered with a SYN cookie and forgotten (RFC 4987 §3.6); an ACK
 //! that brings a valid cookie back creates the connection then.
 
-use super::{ConnId, Endpoint};
+use super::Endpoint;
 use crate::connection::{Connection, Segment};
 use crate::listener::ListenerQueue;
-use crate::outbox::Ctx;
 use crate::{DropReason, FourTuple, Instant, SegmentSummary, SeqNum, TraceKind};
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
@@ -100,19 +99,13 @@ impl Endpoint {
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, tuple.local, tuple.remote);
-        let (index, generation) = self.conns.next_key();
-        let id = ConnId { index, generation };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        let mut conn =
-            Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
-        conn.listener_queue = ListenerQueue::Syn;
-        self.conns.insert(conn);
-        self.demux.insert(tuple, crate::demux::Holder::Conn(index));
-        self.settle(now, index);
+        let id = self.add_conn(now, tuple, |ctx, id| {
+            let mut conn =
+                Connection::accept_syn(ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
+            conn.listener_queue = ListenerQueue::Syn;
+            conn
+        });
+        self.settle(now, id.index);
     }
 
     /// RFC 4987 §3.6: answer a SYN with `<SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>` and
@@ -238,25 +231,19 @@ impl Endpoint {
             payload: &[],
         };
         let ts_offset = self.ts_offset(tuple);
-        let (index, generation) = self.conns.next_key();
-        let id = ConnId { index, generation };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            out: &mut self.out,
-        };
-        let mut conn =
-            Connection::accept_syn(&mut ctx, id, tuple, iss, ts_offset, (lindex, lgen), &syn);
-        // Our SYN-ACK went out when the cookie was made.
-        conn.snd_nxt = iss.add(1);
-        conn.snd_max = conn.snd_nxt;
-        conn.syn_ack_sent = true;
-        conn.listener_queue = ListenerQueue::Syn;
-        self.conns.insert(conn);
-        self.demux.insert(tuple, crate::demux::Holder::Conn(index));
+        let id = self.add_conn(now, tuple, |ctx, id| {
+            let mut conn =
+                Connection::accept_syn(ctx, id, tuple, iss, ts_offset, (lindex, lgen), &syn);
+            // Our SYN-ACK went out when the cookie was made.
+            conn.snd_nxt = iss.add(1);
+            conn.snd_max = conn.snd_nxt;
+            conn.syn_ack_sent = true;
+            conn.listener_queue = ListenerQueue::Syn;
+            conn
+        });
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
-        self.deliver(now, index, seg);
+        self.deliver(now, id.index, seg);
         true
     }
 }
