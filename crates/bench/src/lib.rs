@@ -63,6 +63,25 @@ pub struct CycleRun {
 }
 
 impl CycleRun {
+    /// `n` cycles with `idle` idle connections present, timed by `run(n)`: a few
+    /// cycles first so the first timed run does not pay for warming up, then the
+    /// fastest of [`RUNS`] runs.
+    pub fn time(idle: usize, n: u32, mut run: impl FnMut(u32)) -> CycleRun {
+        run(n / 10 + 1);
+        let secs = (0..RUNS)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                run(n);
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        CycleRun {
+            idle,
+            cycles: u64::from(n),
+            secs,
+        }
+    }
+
     /// Cycles per second.
     pub fn per_s(&self) -> f64 {
         self.cycles as f64 / self.secs

@@ -353,19 +353,9 @@ pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
             p.add_idle(idle, count, IDLE_BUFFER, IDLE_BUFFER);
             idle += count;
         }
-        run_cycles(&mut p, ch, sh, n / 10 + 1, &mut port);
-        let secs = (0..crate::RUNS)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                run_cycles(&mut p, ch, sh, n, &mut port);
-                start.elapsed().as_secs_f64()
-            })
-            .fold(f64::INFINITY, f64::min);
-        out.push(CycleRun {
-            idle,
-            cycles: u64::from(n),
-            secs,
-        });
+        out.push(CycleRun::time(idle, n, |n| {
+            run_cycles(&mut p, ch, sh, n, &mut port)
+        }));
     }
     out
 }

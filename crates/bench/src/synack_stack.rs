@@ -54,24 +54,24 @@ impl Pair {
 
     /// Client to server until the client has nothing more to send; true if anything moved.
     pub fn client_to_server(&mut self) -> bool {
-        let mut moved = false;
-        while let Some(n) = self.client.poll_transmit(self.now, &mut self.buf) {
-            self.server.handle(self.now, &self.buf[..n]);
-            self.datagrams += 1;
-            moved = true;
-        }
-        moved
+        carry(
+            self.now,
+            &mut self.client,
+            &mut self.server,
+            &mut self.buf,
+            &mut self.datagrams,
+        )
     }
 
     /// Server to client until the server has nothing more to send; true if anything moved.
     pub fn server_to_client(&mut self) -> bool {
-        let mut moved = false;
-        while let Some(n) = self.server.poll_transmit(self.now, &mut self.buf) {
-            self.client.handle(self.now, &self.buf[..n]);
-            self.datagrams += 1;
-            moved = true;
-        }
-        moved
+        carry(
+            self.now,
+            &mut self.server,
+            &mut self.client,
+            &mut self.buf,
+            &mut self.datagrams,
+        )
     }
 
     /// Move datagrams both ways until neither side has anything to send; application
@@ -107,6 +107,24 @@ impl Pair {
         let s = self.server.accept(l).ok()?;
         Some((c, s))
     }
+}
+
+/// Every datagram `from` has to send, handed to `to` through `buf`, counted in
+/// `datagrams`; true if anything moved.
+fn carry(
+    now: Instant,
+    from: &mut Endpoint,
+    to: &mut Endpoint,
+    buf: &mut [u8],
+    datagrams: &mut u64,
+) -> bool {
+    let mut moved = false;
+    while let Some(n) = from.poll_transmit(now, buf) {
+        to.handle(now, &buf[..n]);
+        *datagrams += 1;
+        moved = true;
+    }
+    moved
 }
 
 /// `total` bytes from client to server at `mtu` with 1 MiB buffers (CUBIC, SACK,
@@ -197,20 +215,7 @@ pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
                 .expect("idle connection");
             idle += 1;
         }
-        // A few cycles first so the first timed one does not pay for warming up.
-        run_cycles(&mut p, l, n / 10 + 1);
-        let secs = (0..crate::RUNS)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                run_cycles(&mut p, l, n);
-                start.elapsed().as_secs_f64()
-            })
-            .fold(f64::INFINITY, f64::min);
-        out.push(CycleRun {
-            idle,
-            cycles: u64::from(n),
-            secs,
-        });
+        out.push(CycleRun::time(idle, n, |n| run_cycles(&mut p, l, n)));
     }
     out
 }
