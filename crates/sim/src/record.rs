@@ -73,6 +73,37 @@ impl PacketRecord {
     pub fn delivered(&self) -> bool {
         matches!(self.outcome, Outcome::Delivered { .. })
     }
+
+    /// One line about it for a failure dump: id, time, hosts, the header fields that
+    /// matter (flags, seq, ack, window, length, timestamps, SACK blocks) and what the
+    /// network did to it.
+    pub fn dump_line(&self) -> String {
+        let head = format!(
+            "#{:<8} {:>14} {:?}->{:?}",
+            self.id,
+            self.sent_at.to_string(),
+            self.from.map(|h| h.index()),
+            self.to.map(|h| h.index()),
+        );
+        let Some(pkt) = self.parse() else {
+            return format!("{head} unparsable");
+        };
+        let t = &pkt.tcp;
+        format!(
+            "{head} {:?} seq={} ack={} win={} len={} ts={:?} sack={:?} rtx={} dup={:?} corrupt={} {:?}",
+            t.flags,
+            t.seq,
+            t.ack,
+            t.window,
+            pkt.payload.len(),
+            t.options.timestamps.map(|x| (x.tsval, x.tsecr)),
+            t.options.sack.as_slice(),
+            self.retransmission,
+            self.duplicate_of,
+            self.corrupted(),
+            self.outcome
+        )
+    }
 }
 
 /// One endpoint trace event, tagged with the host that recorded it.

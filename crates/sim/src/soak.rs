@@ -796,29 +796,8 @@ pub fn run(seed: u64) -> Result<Summary, Failure> {
 
 /// With `SYNACK_DUMP` set, a run that breaks down prints its last `n` datagrams.
 fn dump_packets(sim: &Sim, n: usize) {
-    let packets = sim.packets();
-    for p in packets.iter().take(n) {
-        let Some(pkt) = p.parse() else {
-            eprintln!("#{} unparsable", p.id);
-            continue;
-        };
-        let t = &pkt.tcp;
-        eprintln!(
-            "#{:<8} {:>14} {:?}->{:?} {:?} seq={} ack={} win={} len={} ts={:?} sack={:?} dup={:?} {:?}",
-            p.id,
-            p.sent_at.to_string(),
-            p.from.map(|h| h.index()),
-            p.to.map(|h| h.index()),
-            t.flags,
-            t.seq,
-            t.ack,
-            t.window,
-            pkt.payload.len(),
-            t.options.timestamps.map(|x| (x.tsval, x.tsecr)),
-            t.options.sack.as_slice(),
-            p.duplicate_of,
-            p.outcome
-        );
+    for p in sim.packets().iter().take(n) {
+        eprintln!("{}", p.dump_line());
     }
 }
 

@@ -595,27 +595,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
 /// With `SYNACK_DUMP` set, a failing run prints every datagram it carried.
 fn dump(sim: &Sim) {
     for p in sim.packets() {
-        let Some(pkt) = p.parse() else {
-            eprintln!("#{} unparsable", p.id);
-            continue;
-        };
-        let t = &pkt.tcp;
-        eprintln!(
-            "#{:<6} {:>14} {:?}->{:?} {:?} seq={} ack={} win={} len={} rtx={} dup={:?} corrupt={} {:?}",
-            p.id,
-            p.sent_at.to_string(),
-            p.from.map(|h| h.index()),
-            p.to.map(|h| h.index()),
-            t.flags,
-            t.seq,
-            t.ack,
-            t.window,
-            pkt.payload.len(),
-            p.retransmission,
-            p.duplicate_of,
-            p.corrupted(),
-            p.outcome
-        );
+        eprintln!("{}", p.dump_line());
     }
 }
 
