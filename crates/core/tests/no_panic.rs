@@ -150,6 +150,28 @@ impl World {
     }
 
     /// Take everything both endpoints want to send, checking B's (and A's) output.
+    /// After the inputs: time runs on until no timer is due (200 rounds at most), which
+    /// settles everything without panicking and without a timer loop (every connection
+    /// ends within R2 / TIME-WAIT / keep-alive bounds or stays idle with no timer due);
+    /// then aborting everything leaves the endpoints able to drain.
+    fn run_out(&mut self) {
+        for _ in 0..200 {
+            self.exchange(50);
+            match [self.a.poll_timeout(), self.b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+            {
+                Some(t) => self.advance(t),
+                None => break,
+            }
+        }
+        for h in self.handles.clone() {
+            let _ = self.b.abort(self.now, h);
+        }
+        self.drain();
+    }
+
     fn drain(&mut self) {
         // Room for more than an MTU, to see whether a datagram ever exceeds it.
         let mut buf = vec![0u8; 65_536];
@@ -706,21 +728,7 @@ proptest! {
         for op in &ops {
             w.apply(op);
         }
-        // Whatever happened, time running on settles everything without panicking and
-        // without a timer loop: every connection ends within R2 / TIME-WAIT / keep-alive
-        // bounds or stays idle with no timer due.
-        for _ in 0..200 {
-            w.exchange(50);
-            match [w.a.poll_timeout(), w.b.poll_timeout()].into_iter().flatten().min() {
-                Some(t) => w.advance(t),
-                None => break,
-            }
-        }
-        // Aborting everything leaves the endpoints able to drain.
-        for h in w.handles.clone() {
-            let _ = w.b.abort(w.now, h);
-        }
-        w.drain();
+        w.run_out();
     }
 }
 
@@ -756,17 +764,7 @@ proptest! {
         for op in &ops {
             w.apply(op);
         }
-        for _ in 0..200 {
-            w.exchange(50);
-            match [w.a.poll_timeout(), w.b.poll_timeout()].into_iter().flatten().min() {
-                Some(t) => w.advance(t),
-                None => break,
-            }
-        }
-        for h in w.handles.clone() {
-            let _ = w.b.abort(w.now, h);
-        }
-        w.drain();
+        w.run_out();
         let s = w.b.endpoint_stats();
         prop_assert!(s.connections <= 6, "{:?}", s);
         prop_assert!(s.time_wait_records <= 2, "{:?}", s);
