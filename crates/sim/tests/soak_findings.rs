@@ -16,6 +16,29 @@ fn closed_reason(events: &[Event]) -> Option<CloseReason> {
     })
 }
 
+/// B vanishes (both directions of the link black-holed); A's connection `client` must
+/// close with `TimedOut` within an hour. Returns when B vanished.
+fn vanish_and_wait_for_time_out(net: &mut Net, client: synack::ConnId) -> synack::Instant {
+    let (a, b) = (net.a, net.b);
+    black_hole(&mut net.sim, a, b);
+    black_hole(&mut net.sim, b, a);
+    let vanished = net.sim.now();
+    let mut events = Vec::new();
+    net.sim
+        .run_while(|sim| {
+            events.extend(drain_events(sim, a));
+            closed_reason(&events).is_none() && sim.now() < vanished + Duration::from_secs(3600)
+        })
+        .unwrap();
+    assert_eq!(
+        closed_reason(&events),
+        Some(CloseReason::TimedOut),
+        "A still {:?} an hour after B vanished",
+        net.sim.endpoint(a).state(client)
+    );
+    vanished
+}
+
 /// §3.8.4: A half-closes, B acknowledges the FIN but keeps its own direction open, so A
 /// waits in FIN-WAIT-2 with nothing outstanding (no retransmission timer, no R2). B
 /// then vanishes. Keep-alive must probe in FIN-WAIT-2 as in ESTABLISHED, and declare B
@@ -36,23 +59,7 @@ fn keepalive_finds_a_peer_that_vanished_while_we_wait_in_fin_wait_2() {
     let now = net.sim.now();
     net.sim.endpoint_mut(net.a).shutdown(now, client).unwrap();
     run_until_state(&mut net.sim, net.a, a_tuple(), State::FinWait2);
-    let (a, b) = (net.a, net.b);
-    black_hole(&mut net.sim, a, b);
-    black_hole(&mut net.sim, b, a);
-    let vanished = net.sim.now();
-    let mut events = Vec::new();
-    net.sim
-        .run_while(|sim| {
-            events.extend(drain_events(sim, a));
-            closed_reason(&events).is_none() && sim.now() < vanished + Duration::from_secs(3600)
-        })
-        .unwrap();
-    assert_eq!(
-        closed_reason(&events),
-        Some(CloseReason::TimedOut),
-        "A still {:?} an hour after B vanished",
-        net.sim.endpoint(a).state(client)
-    );
+    let vanished = vanish_and_wait_for_time_out(&mut net, client);
     let limit = ka.idle + ka.interval * (ka.probes + 1);
     assert!(
         net.sim.now().saturating_since(vanished) <= limit,
@@ -88,29 +95,14 @@ fn zero_window_probes_unanswered_for_r2_time_the_connection_out() {
     assert_eq!(queued, 20_000);
     // B never reads: its 4 KiB window fills and closes; the probes are answered for a
     // while (longer than R2 would allow a retransmission).
-    let (a, b) = (net.a, net.b);
+    let a = net.a;
     net.sim.run_for(r2 * 2).unwrap();
     assert_eq!(
         net.sim.endpoint(a).state(client),
         Some(State::Established),
         "MUST-37: answered probes keep the connection open"
     );
-    black_hole(&mut net.sim, a, b);
-    black_hole(&mut net.sim, b, a);
-    let vanished = net.sim.now();
-    let mut events = Vec::new();
-    net.sim
-        .run_while(|sim| {
-            events.extend(drain_events(sim, a));
-            closed_reason(&events).is_none() && sim.now() < vanished + Duration::from_secs(3600)
-        })
-        .unwrap();
-    assert_eq!(
-        closed_reason(&events),
-        Some(CloseReason::TimedOut),
-        "A still {:?} an hour after B vanished",
-        net.sim.endpoint(a).state(client)
-    );
+    let vanished = vanish_and_wait_for_time_out(&mut net, client);
     // R2 after the last answer, plus at most one (capped, 60 s) probe interval.
     let waited = net.sim.now().saturating_since(vanished);
     assert!(
