@@ -68,21 +68,9 @@ fn curl_downloads_succeed_during_a_spoofed_syn_flood() {
     std::fs::write(site.join("file.bin"), &data).unwrap();
     let want = sha256(&data);
 
-    let args: Vec<String> = [
-        "--tun",
-        "synack0",
-        "--host-addr",
-        "198.18.0.1/24",
-        "--stack-addr",
-        STACK,
-        "--port",
-        "80",
-        "--http",
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .chain([site.display().to_string()])
-    .collect();
+    let mut args = net_args(None);
+    args.extend(["--port", "80", "--http"].map(String::from));
+    args.push(site.display().to_string());
     let mut server = Server::start(&ns, &args);
 
     // The flood, in the background.

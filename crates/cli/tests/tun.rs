@@ -16,28 +16,7 @@ use std::time::{Duration, Instant};
 use synack_io::netns::{ChildGuard, NetNs};
 
 const HOST: &str = "198.18.0.1";
-const IMPAIR: &str = "loss=0.05,reorder=0.05,dup=0.01";
 const MB: usize = 1 << 20;
-
-/// The device options every run uses, plus an impairment with its own seed.
-fn net_args(impaired: Option<u64>) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "--tun",
-        "synack0",
-        "--host-addr",
-        "198.18.0.1/24",
-        "--stack-addr",
-        STACK,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if let Some(seed) = impaired {
-        a.push("--impair".into());
-        a.push(format!("{IMPAIR},seed={seed}"));
-    }
-    a
-}
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);

@@ -15,6 +15,29 @@ pub const SYNACK: &str = env!("CARGO_BIN_EXE_synack");
 /// The address synack owns on the device.
 pub const STACK: &str = "198.18.0.2";
 
+/// The impairment the impaired runs apply, in both directions.
+pub const IMPAIR: &str = "loss=0.05,reorder=0.05,dup=0.01";
+
+/// The device options every run uses, plus an impairment with its own seed.
+pub fn net_args(impaired: Option<u64>) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "--tun",
+        "synack0",
+        "--host-addr",
+        "198.18.0.1/24",
+        "--stack-addr",
+        STACK,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(seed) = impaired {
+        a.push("--impair".into());
+        a.push(format!("{IMPAIR},seed={seed}"));
+    }
+    a
+}
+
 /// Whether a namespace test can run here (root, /dev/net/tun, curl and python3); under
 /// `CI=true` a missing piece is a failure, otherwise the test says why it skips.
 pub fn can_run(test: &str) -> bool {
