@@ -52,6 +52,15 @@ impl Pair {
         }
     }
 
+    /// Default endpoints with every port from 1024 up ephemeral, so that a million
+    /// connections fit the client's 32 addresses.
+    pub fn many_ports() -> Pair {
+        Pair::new(Config {
+            ephemeral_ports: 1024..=65535,
+            ..Config::default()
+        })
+    }
+
     /// Client to server until the client has nothing more to send; true if anything moved.
     pub fn client_to_server(&mut self) -> bool {
         carry(
@@ -194,11 +203,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
 /// cycles)` in `plan` (idle rising), open idle connections up to `idle`, then time
 /// `cycles` sequential cycles of connect, accept, four-way close and TIME-WAIT expiry.
 pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
-    let config = Config {
-        ephemeral_ports: 1024..=65535,
-        ..Config::default()
-    };
-    let mut p = Pair::new(config);
+    let mut p = Pair::many_ports();
     let l = p
         .server
         .listen(SocketAddr::new(SERVER_IP, 80), 1 << 20)
@@ -238,11 +243,7 @@ fn run_cycles(p: &mut Pair, l: ListenerId, n: u32) {
 /// Heap bytes per idle established connection, counted by the global allocator:
 /// `(client end, server end)` with `conns` connections open (default configuration).
 pub fn memory(conns: usize) -> (f64, f64) {
-    let config = Config {
-        ephemeral_ports: 1024..=65535,
-        ..Config::default()
-    };
-    let mut p = Pair::new(config);
+    let mut p = Pair::many_ports();
     let l = p
         .server
         .listen(SocketAddr::new(SERVER_IP, 80), conns)
