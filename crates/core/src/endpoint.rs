@@ -260,12 +260,12 @@ impl Endpoint {
             local.set_ip(*ip);
         }
         if local.port() == 0 {
+            // The search only returns a port whose 4-tuple is free.
             local.set_port(self.ephemeral_port(local.ip(), remote)?);
-        }
-        let tuple = FourTuple { local, remote };
-        if self.demux.contains(&tuple) {
+        } else if self.demux.contains(&FourTuple { local, remote }) {
             return Err(Error::AddrInUse);
         }
+        let tuple = FourTuple { local, remote };
         if self.conns.len() >= self.config.max_connections {
             self.out.stats.connection_limit_drops += 1;
             return Err(Error::ConnectionLimit);
