@@ -94,7 +94,8 @@ impl Connection {
             }),
             ..TcpOptions::default()
         };
-        let repr = self.header(ctx.now, self.iss, flags, options);
+        let mut repr = self.header(ctx.now, self.iss, flags);
+        repr.options = options;
         self.snd_nxt = self.iss.add(1);
         self.snd_max = self.snd_max.max(self.snd_nxt);
         self.note_sent(ctx.now, retransmission, true);
@@ -364,7 +365,7 @@ impl Connection {
             flags = flags | TcpFlags::PSH;
         }
         let seq = self.snd_nxt;
-        let mut repr = self.header(ctx.now, seq, flags, TcpOptions::default());
+        let mut repr = self.header(ctx.now, seq, flags);
         self.fit_options(&mut repr, n);
         let end = seq.add_len(n);
         let retransmission = self.snd_max.ge(end);
@@ -399,7 +400,7 @@ impl Connection {
         if fin {
             flags = flags | TcpFlags::FIN;
         }
-        let mut repr = self.header(ctx.now, seq, flags, TcpOptions::default());
+        let mut repr = self.header(ctx.now, seq, flags);
         self.fit_options(&mut repr, n);
         let end = seq.add_len(n).add(u32::from(fin));
         let retransmission = seq.lt(self.snd_max);
@@ -446,7 +447,7 @@ impl Connection {
 
     /// `<SEQ=seq><ACK=RCV.NXT><CTL=ACK>`.
     fn emit_ack(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum) -> Outgoing {
-        let repr = self.header(ctx.now, seq, TcpFlags::ACK, TcpOptions::default());
+        let repr = self.header(ctx.now, seq, TcpFlags::ACK);
         self.note_sent(ctx.now, false, false);
         Outgoing {
             repr,
@@ -459,14 +460,14 @@ impl Connection {
     /// A header from this connection with the current ACK and window, and the options
     /// every segment carries once negotiated: timestamps (RFC 7323 §3.2) and, on ACKs
     /// while out-of-order data is held, SACK blocks (RFC 2018 §4). Sending it
-    /// acknowledges everything received, so pending-ACK state is cleared.
-    fn header(
-        &mut self,
-        now: Instant,
-        seq: SeqNum,
-        flags: TcpFlags,
-        mut options: TcpOptions,
-    ) -> TcpRepr {
+    /// acknowledges everything received, so pending-ACK state is cleared. A SYN gets no
+    /// options here: [`Connection::emit_syn`] sets its own.
+    ///
+    /// The header is built in place and its options filled in there: passing options
+    /// in by value made every segment copy them back out with wide loads just after
+    /// they were written field by field, a store-to-load forwarding stall on the
+    /// per-segment path.
+    fn header(&mut self, now: Instant, seq: SeqNum, flags: TcpFlags) -> TcpRepr {
         let with_ack = flags.ack();
         let wanted = self.window_to_advertise();
         let (window, field) = if flags.syn() || !self.wscale_ok {
@@ -495,17 +496,6 @@ impl Connection {
             self.bytes_unacked = 0;
             self.ts.last_ack_sent = self.rcv_nxt;
         }
-        if !flags.syn() {
-            if self.ts_ok {
-                options.timestamps = Some(Timestamps {
-                    tsval: self.ts.tsval(now),
-                    tsecr: self.ts.recent,
-                });
-            }
-            if self.sack_ok && with_ack {
-                self.add_sack_blocks(&mut options);
-            }
-        }
         let mut repr = TcpRepr {
             src_port: self.tuple.local.port(),
             dst_port: self.tuple.remote.port(),
@@ -514,8 +504,19 @@ impl Connection {
             flags,
             window: field,
             urgent: 0,
-            options,
+            options: TcpOptions::default(),
         };
+        if !flags.syn() {
+            if self.ts_ok {
+                repr.options.timestamps = Some(Timestamps {
+                    tsval: self.ts.tsval(now),
+                    tsecr: self.ts.recent,
+                });
+            }
+            if self.sack_ok && with_ack {
+                self.add_sack_blocks(&mut repr.options);
+            }
+        }
         self.mark_urgent(&mut repr);
         repr
     }
