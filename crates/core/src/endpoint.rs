@@ -1052,6 +1052,7 @@ impl Endpoint {
             + self.out.replies.capacity() * core::mem::size_of::<crate::outbox::Reply>()
             + self.ready.capacity() * 4
             + self.timers.len() * 32
+            + self.out.tx_pool.heap_bytes()
             + s.buffer_memory;
         s
     }

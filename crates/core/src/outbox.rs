@@ -2,6 +2,7 @@
 //! send (resets, challenge ACKs, TIME-WAIT ACKs), application events and trace events.
 //! Every queue here is bounded or coalesced, so a flood cannot grow memory.
 
+use crate::connection::tx_pool::TxPool;
 use crate::endpoint::Event;
 use crate::{Config, EndpointStats, FourTuple, Instant, State, TraceEvent, TraceKind};
 use std::collections::VecDeque;
@@ -43,6 +44,9 @@ pub(crate) struct Outbox {
     /// Endpoint-wide counters (the connection and memory figures are filled in by the
     /// endpoint when read).
     pub stats: EndpointStats,
+    /// Spare retransmission states, reused by the connections
+    /// ([`crate::connection::tx_pool`]).
+    pub tx_pool: TxPool,
 }
 
 impl Outbox {
@@ -56,6 +60,7 @@ impl Outbox {
                 sent: 0,
             },
             stats: EndpointStats::default(),
+            tx_pool: TxPool::default(),
         }
     }
 

@@ -179,6 +179,28 @@ impl Scoreboard {
         }
     }
 
+    /// Heap bytes per record of room in the two deques, for memory estimates.
+    pub(crate) const BYTES_PER_RECORD: usize =
+        core::mem::size_of::<TxSeg>() + core::mem::size_of::<(SeqNum, Instant)>();
+
+    /// Records either deque has room for without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.segs.capacity().max(self.rexmits.capacity())
+    }
+
+    /// Empty, as [`Scoreboard::new`] makes it, but keeping the deques' allocations.
+    pub(crate) fn recycle(&mut self, start: SeqNum) {
+        let mut segs = core::mem::take(&mut self.segs);
+        let mut rexmits = core::mem::take(&mut self.rexmits);
+        segs.clear();
+        rexmits.clear();
+        *self = Scoreboard {
+            segs,
+            rexmits,
+            ..Scoreboard::new(start)
+        };
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.segs.is_empty()
     }

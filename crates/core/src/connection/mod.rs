@@ -20,6 +20,7 @@ mod input;
 mod output;
 mod recovery;
 mod timers;
+pub(crate) mod tx_pool;
 mod urgent;
 
 pub(crate) use input::Segment;
@@ -465,7 +466,7 @@ impl Connection {
         self.keepalive_due = false;
         self.ack_now = false;
         self.send_buf = SendBuffer::new(0);
-        self.tx = None;
+        self.drop_tx_state(&mut ctx.out.tx_pool);
         self.sack_rx = None;
         if self.owner == Owner::App {
             ctx.out.events.push_back(Event::Closed(self.id, reason));
@@ -484,7 +485,7 @@ impl Connection {
         self.ack_now = false;
         self.send_buf = SendBuffer::new(0);
         self.recv_buf = ReceiveBuffer::new(0);
-        self.tx = None;
+        self.drop_tx_state(&mut ctx.out.tx_pool);
         self.sack_rx = None;
     }
 

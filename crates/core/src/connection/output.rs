@@ -239,10 +239,16 @@ impl Connection {
         }
         let seq = self.snd_nxt;
         let out = self.emit_data(ctx, seq, len, fin);
-        self.on_sent_new(ctx.now, seq, out.len as u32 + u32::from(fin), fin);
+        self.on_sent_new(
+            ctx.now,
+            &mut ctx.out.tx_pool,
+            seq,
+            out.len as u32 + u32::from(fin),
+            fin,
+        );
         if out.len < smss {
             let end = self.snd_nxt;
-            self.tx_state().small_end = Some(end);
+            self.tx_state(&mut ctx.out.tx_pool).small_end = Some(end);
         }
         let limited = self.pipe() >= self.cc.cwnd();
         self.note_cwnd_usage(limited);
@@ -292,7 +298,7 @@ impl Connection {
         }
         let len = (seg.data_len() as usize).min(space);
         let out = self.emit_data(ctx, seg.start, len, seg.fin());
-        self.on_sent_again(ctx.now, seg.start, seg.len);
+        self.on_sent_again(ctx.now, &mut ctx.out.tx_pool, seg.start, seg.len);
         out
     }
 
@@ -318,7 +324,7 @@ impl Connection {
             let fin = self.fin_queued && !self.fin_was_acked && len == unsent;
             let seq = self.snd_nxt;
             let out = self.emit_data(ctx, seq, len, fin);
-            let tx = self.tx_state();
+            let tx = self.tx_state(&mut ctx.out.tx_pool);
             tx.board
                 .push(seq, out.len as u32 + u32::from(fin), fin, now);
             (out, false)
@@ -371,7 +377,7 @@ impl Connection {
         let retransmission = self.snd_max.ge(end);
         if usable > 0 {
             self.snd_nxt = end; // a real (small) segment inside the window
-            self.on_sent_new(ctx.now, seq, n as u32, false);
+            self.on_sent_new(ctx.now, &mut ctx.out.tx_pool, seq, n as u32, false);
             if self.rto_at.is_none() {
                 self.rto_at = Some(ctx.now + self.rtt.rto());
             }

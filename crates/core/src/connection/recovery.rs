@@ -27,6 +27,7 @@
 //! All this state ([`TxState`]) lives in a box that exists only while data is
 //! outstanding; an idle connection carries one null pointer for it.
 
+use super::tx_pool::TxPool;
 use super::Connection;
 use crate::congestion::{AckEvent, CongestionControl, HyStart, Phase};
 use crate::outbox::Ctx;
@@ -87,7 +88,7 @@ pub(crate) struct TxState {
 }
 
 impl TxState {
-    fn new(snd_una: SeqNum) -> Self {
+    pub(crate) fn new(snd_una: SeqNum) -> Self {
         TxState {
             board: Scoreboard::new(snd_una),
             rack: Rack::default(),
@@ -104,6 +105,17 @@ impl TxState {
             small_end: None,
             hystart: HyStart::default(),
         }
+    }
+
+    /// As [`TxState::new`] makes it, keeping the scoreboard's allocations (for
+    /// [`super::tx_pool::TxPool`]).
+    pub(crate) fn recycle(&mut self, snd_una: SeqNum) {
+        let mut board = core::mem::take(&mut self.board);
+        board.recycle(snd_una);
+        *self = TxState {
+            board,
+            ..TxState::new(snd_una)
+        };
     }
 
     pub(crate) fn in_fast_recovery(&self) -> bool {
@@ -134,9 +146,17 @@ pub(crate) struct AckInfo {
 
 impl Connection {
     /// The sender's scoreboard box, made when the first segment goes out.
-    pub(crate) fn tx_state(&mut self) -> &mut TxState {
+    pub(crate) fn tx_state(&mut self, pool: &mut TxPool) -> &mut TxState {
         let una = self.snd_una;
-        self.tx.get_or_insert_with(|| Box::new(TxState::new(una)))
+        self.tx.get_or_insert_with(|| pool.take(una))
+    }
+
+    /// Give the sender state back to the endpoint's pool (nothing is outstanding, or
+    /// the connection is closed).
+    pub(crate) fn drop_tx_state(&mut self, pool: &mut TxPool) {
+        if let Some(tx) = self.tx.take() {
+            pool.give(tx);
+        }
     }
 
     /// RFC 6675 pipe: what the sender believes is in the network.
@@ -165,8 +185,15 @@ impl Connection {
     }
 
     /// A segment of new data `[start, start + len)` (with our FIN if `fin`) went out.
-    pub(crate) fn on_sent_new(&mut self, now: Instant, start: SeqNum, len: u32, fin: bool) {
-        let tx = self.tx_state();
+    pub(crate) fn on_sent_new(
+        &mut self,
+        now: Instant,
+        pool: &mut TxPool,
+        start: SeqNum,
+        len: u32,
+        fin: bool,
+    ) {
+        let tx = self.tx_state(pool);
         tx.board.push(start, len, fin, now);
         if tx.in_fast_recovery() {
             tx.prr.on_sent(len);
@@ -175,8 +202,14 @@ impl Connection {
     }
 
     /// The recorded segment starting at `start`, `len` long, was sent again.
-    pub(crate) fn on_sent_again(&mut self, now: Instant, start: SeqNum, len: u32) {
-        let tx = self.tx_state();
+    pub(crate) fn on_sent_again(
+        &mut self,
+        now: Instant,
+        pool: &mut TxPool,
+        start: SeqNum,
+        len: u32,
+    ) {
+        let tx = self.tx_state(pool);
         tx.board.on_retransmit(start, now);
         if tx.in_fast_recovery() {
             tx.prr.on_sent(len);
@@ -367,7 +400,7 @@ impl Connection {
             let marked = tx.board.marked.saturating_sub(lost_before);
             self.counters.segments_lost = self.counters.segments_lost.saturating_add(marked);
         }
-        self.after_ack_timers(now);
+        self.after_ack_timers(now, &mut ctx.out.tx_pool);
         self.tune_send_buffer(ctx);
     }
 
@@ -441,14 +474,13 @@ impl Connection {
 
     /// After an ACK: free the box if nothing is outstanding, else arm the probe timer
     /// unless the reorder timer is running.
-    fn after_ack_timers(&mut self, now: Instant) {
+    fn after_ack_timers(&mut self, now: Instant, pool: &mut TxPool) {
         if self.snd_nxt == self.snd_una && self.tx.as_ref().is_some_and(|t| t.board.is_empty()) {
-            if let Some(tx) = self.tx.take() {
-                if tx.in_fast_recovery() {
-                    self.cc.on_recovery_end(now);
-                    Rack::on_recovery_end(&mut self.rack_p);
-                }
+            if self.tx.as_ref().is_some_and(|tx| tx.in_fast_recovery()) {
+                self.cc.on_recovery_end(now);
+                Rack::on_recovery_end(&mut self.rack_p);
             }
+            self.drop_tx_state(pool);
             return;
         }
         self.schedule_probe(now);
