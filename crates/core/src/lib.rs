@@ -32,7 +32,9 @@
 //!   order (§3.10.7: sequence number, RST, SYN, ACK, text, FIN); `output` decides what
 //!   to send (windows, Nagle, SWS avoidance, delayed ACKs, probes, NextSeg); `timers`
 //!   runs the retransmission (RFC 6298), loss-detection, persist, delayed-ACK,
-//!   keep-alive and TIME-WAIT timers; `recovery` ties loss recovery together.
+//!   keep-alive and TIME-WAIT timers; `recovery` ties loss recovery together, and
+//!   `tx_pool` keeps the endpoint's spare sender states (scoreboard, RACK, PRR), so
+//!   that a burst of sending does not cost an allocation.
 //! - Fast, robust transfer, one module per concern: `window` (RFC 7323 window scaling,
 //!   receive- and send-buffer auto-tuning), `timestamps` (RFC 7323 RTTM and PAWS),
 //!   `sack` (the receiver's SACK and D-SACK blocks, RFC 2018, RFC 2883), `scoreboard`
