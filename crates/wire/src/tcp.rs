@@ -413,10 +413,10 @@ pub fn emit_tcp(
     repr: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    let (len, _) = check_emit(buf, src, dst, repr, payload.len())?;
+    let (len, pseudo) = check_emit(buf, src, dst, repr, payload.len())?;
     let header_len = len - payload.len();
     buf[header_len..len].copy_from_slice(payload);
-    emit_tcp_in_place(buf, src, dst, repr, payload.len())
+    write_checked(buf, repr, len, pseudo)
 }
 
 /// As [`emit_tcp`], for a payload of `payload_len` bytes that the caller has already
@@ -431,11 +431,22 @@ pub fn emit_tcp_in_place(
     repr: &TcpRepr,
     payload_len: usize,
 ) -> Result<usize, WireError> {
-    let (len, mut c) = check_emit(buf, src, dst, repr, payload_len)?;
+    let (len, pseudo) = check_emit(buf, src, dst, repr, payload_len)?;
+    write_checked(buf, repr, len, pseudo)
+}
+
+/// The header of a `len`-byte segment whose payload is in place, and the checksum
+/// from the pseudo-header sum `pseudo`, after [`check_emit`] passed.
+fn write_checked(
+    buf: &mut [u8],
+    repr: &TcpRepr,
+    len: usize,
+    mut pseudo: checksum::Checksum,
+) -> Result<usize, WireError> {
     let out = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
     let mut segment = TcpSegment::new_unchecked(out);
     repr.emit(&mut segment)?;
-    let value = c.add_bytes(segment.buffer).finish();
+    let value = pseudo.add_bytes(segment.buffer).finish();
     segment.set_checksum(value);
     Ok(len)
 }
