@@ -411,7 +411,7 @@ fn case(st: St, kind: Kind, pos: Pos) -> Option<(String, Expect)> {
             let seq = match pos {
                 Pos::LeftEdge | Pos::AckUnsent | Pos::AckAncient => rcv_nxt,
                 Pos::RightEdge => rcv_nxt + wnd - 1,
-                Pos::BelowWindow => rcv_nxt - len.max(1),
+                Pos::BelowWindow => rcv_nxt.wrapping_sub(len.max(1)),
                 Pos::BeyondWindow => rcv_nxt + wnd,
             };
             let ack = match (kind, pos) {
@@ -570,7 +570,7 @@ fn syn_rcvd_case(st: St, kind: Kind, pos: Pos) -> Option<(String, Expect)> {
     let (seq, ack) = match pos {
         Pos::LeftEdge => (rcv_nxt, 1),
         Pos::RightEdge => (rcv_nxt + wnd - 1, 1),
-        Pos::BelowWindow => (rcv_nxt - len.max(1), 1),
+        Pos::BelowWindow => (rcv_nxt.wrapping_sub(len.max(1)), 1),
         Pos::BeyondWindow => (rcv_nxt + wnd, 1),
         Pos::AckUnsent if kind == Kind::Ack => (rcv_nxt, 2),
         _ => return None,
@@ -578,7 +578,9 @@ fn syn_rcvd_case(st: St, kind: Kind, pos: Pos) -> Option<(String, Expect)> {
     let seg = segment(kind, seq, ack);
     let acceptable = match (len, wnd) {
         (0, _) => seq.wrapping_sub(rcv_nxt) < wnd,
-        _ => seq.wrapping_sub(rcv_nxt) < wnd || (seq + len - 1).wrapping_sub(rcv_nxt) < wnd,
+        _ => {
+            seq.wrapping_sub(rcv_nxt) < wnd || seq.wrapping_add(len - 1).wrapping_sub(rcv_nxt) < wnd
+        }
     };
     // The handshake's ACK takes either kind of SYN-RECEIVED to ESTABLISHED.
     let after_est = St::Established;
@@ -704,7 +706,9 @@ fn synchronized_reply(st: St, kind: Kind, pos: Pos, seq: u32, ack: u32, len: u32
     let wnd = RIGHT - rcv_nxt;
     let acceptable = match len {
         0 => seq.wrapping_sub(rcv_nxt) < wnd,
-        _ => seq.wrapping_sub(rcv_nxt) < wnd || (seq + len - 1).wrapping_sub(rcv_nxt) < wnd,
+        _ => {
+            seq.wrapping_sub(rcv_nxt) < wnd || seq.wrapping_add(len - 1).wrapping_sub(rcv_nxt) < wnd
+        }
     };
     let plain_ack = |why: &str| Expect {
         reply: Some(ack_line(snd_nxt, rcv_nxt)),

@@ -387,7 +387,7 @@ fn one_attacked_connection_does_not_starve_the_others_of_challenge_acks() {
         net.forge(&forged(
             ta,
             server_addr(),
-            i * 1_000_003,
+            i.wrapping_mul(1_000_003),
             0,
             TcpFlags::SYN,
             false,
