@@ -40,9 +40,9 @@ pub(crate) enum Holder {
 }
 
 /// Entries the young table holds before they all move to the old one. Small enough that
-/// the young table (about 512 slots of 49 bytes) stays in the CPU's cache; large
-/// enough that a connection living through a few hundred others' opens is the one
-/// that moves.
+/// the young table (512 slots of 49 bytes) stays in the CPU's cache; large enough that
+/// only a connection that outlives a few hundred newer ones moves (a short connection
+/// is moved only if a batch move happens while it is open).
 pub(crate) const YOUNG_LIMIT: usize = 256;
 
 /// SipHash-1-3 keyed from the endpoint's secret, so remote peers cannot aim hash-table
