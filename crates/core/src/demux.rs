@@ -152,6 +152,9 @@ pub(crate) struct Demux {
     hasher: KeyedHasher,
     /// The last tuple found and what held it: always what the tables hold for that key.
     last: Cell<Option<(TupleKey, Holder)>>,
+    /// The last key hashed and its hash: a tuple is often looked up and then entered
+    /// or removed right after (a port tried then taken, a SYN then its connection).
+    memo: Cell<Option<(TupleKey, u64)>>,
 }
 
 impl Demux {
@@ -161,11 +164,19 @@ impl Demux {
             old: HashTable::new(),
             hasher,
             last: Cell::new(None),
+            memo: Cell::new(None),
         }
     }
 
     fn hash(&self, key: &TupleKey) -> u64 {
-        self.hasher.hash_key(key)
+        if let Some((memo, hash)) = self.memo.get() {
+            if memo == *key {
+                return hash;
+            }
+        }
+        let hash = self.hasher.hash_key(key);
+        self.memo.set(Some((*key, hash)));
+        hash
     }
 
     /// Where `key` (whose hash is `hash`) leads, young table first.
