@@ -254,21 +254,10 @@ impl Demux {
     pub(crate) fn remove_if(&mut self, tuple: FourTuple, holder: Holder) {
         let key = TupleKey::new(&tuple);
         let hash = self.hash(&key);
-        let eq = |e: &(TupleKey, Holder)| e.0 == key;
-        let removed = match self.young.find_entry(hash, eq) {
-            Ok(e) if e.get().1 == holder => {
-                e.remove();
-                true
-            }
-            Ok(_) => false,
-            Err(_) if self.old.is_empty() => false,
-            Err(_) => match self.old.find_entry(hash, eq) {
-                Ok(e) if e.get().1 == holder => {
-                    e.remove();
-                    true
-                }
-                _ => false,
-            },
+        let removed = match remove_from(&mut self.young, hash, &key, holder) {
+            Some(removed) => removed,
+            None if self.old.is_empty() => false,
+            None => remove_from(&mut self.old, hash, &key, holder).unwrap_or(false),
         };
         if removed && self.last.get().is_some_and(|(last, _)| last == key) {
             self.last.set(None);
@@ -281,6 +270,23 @@ impl Demux {
         (self.young.capacity() + self.old.capacity())
             * (core::mem::size_of::<(TupleKey, Holder)>() + 1)
     }
+}
+
+/// In one table: `None` if it does not hold `key`; otherwise whether its entry led to
+/// `holder` and so was removed.
+#[inline]
+fn remove_from(
+    table: &mut HashTable<(TupleKey, Holder)>,
+    hash: u64,
+    key: &TupleKey,
+    holder: Holder,
+) -> Option<bool> {
+    let entry = table.find_entry(hash, |e| e.0 == *key).ok()?;
+    let matches = entry.get().1 == holder;
+    if matches {
+        entry.remove();
+    }
+    Some(matches)
 }
 
 #[cfg(test)]
