@@ -5,13 +5,24 @@
 //! big-endian 16-bit words, an odd final byte padded with a zero. Because ones' complement
 //! addition is associative and commutative and `2^16 ≡ 1 (mod 2^16 - 1)`, the sum may be
 //! accumulated in wider words and folded at the end (RFC 1071 §2 (B), (C)), and taken in
-//! either byte order and swapped once at the end (§2 (B)). [`sum`] reads 32 bytes at a
-//! time as four native-endian 64-bit words and adds them into two 128-bit accumulators:
-//! each addition is one add and one add-with-carry, so the carries out of bit 63 are
-//! kept rather than masked off word by word (measured on this project's machine: about
-//! 40% faster than summing 32-bit halves at 64 KB, as fast at 1,448 bytes). It folds the
-//! 128-bit total to 16 bits at the end, with end-around carries, and swaps to network
-//! order; it never overflows whatever the input length.
+//! either byte order and swapped once at the end (§2 (B)). [`sum`] has two loops:
+//!
+//! - **Vector** (128 bytes and more, on a CPU with AVX2 or AVX-512BW, or on AArch64):
+//!   each native-endian 16-bit word is widened to 32 bits and added into one 32-bit
+//!   accumulator per 64 KiB block; the compiler turns that plain loop into vector
+//!   widening adds. A 64 KiB block holds 32,768 words of less than `2^16`, so the
+//!   accumulator stays below `2^31`. The function is compiled once per instruction set
+//!   and the one for this CPU is chosen at run time, once (the `multiversion` crate).
+//!   Measured on this project's machine (criterion, `benches/micro.rs`): 1,460 bytes in
+//!   about 10 ns with AVX-512BW, 14 ns with AVX2, against 27 ns for the scalar loop.
+//! - **Scalar** (short data, or no vector unit): 32 bytes at a time as four
+//!   native-endian 64-bit words added into two 128-bit accumulators; each addition is
+//!   one add and one add-with-carry, so the carries out of bit 63 are kept rather than
+//!   masked off word by word. Without the vector instructions, the compiler's own
+//!   vectorization of the first loop (SSE2) is slower than this one.
+//!
+//! Both fold the total to 16 bits at the end, with end-around carries, and swap to
+//! network order; neither overflows whatever the input length.
 //!
 //! [`Checksum`] accumulates a sum over several pieces (pseudo-header, header, payload),
 //! pieces of odd length included (RFC 1071 §2 (B), byte-order independence).
@@ -44,12 +55,63 @@ fn word(bytes: &[u8; 8]) -> u128 {
     u128::from(u64::from_ne_bytes(*bytes))
 }
 
+/// Below this many bytes the scalar loop is as fast as the vector one (measured: the
+/// same at 40 bytes) and needs no dispatch.
+const VECTOR_MIN: usize = 128;
+
 /// Sum `data` into a 64-bit accumulator that is the ones' complement sum modulo
-/// `2^16 - 1`, in native byte order (16-bit words read as the machine reads them). A
-/// slice holds fewer than `2^61` words of less than `2^64` each, so neither 128-bit
-/// accumulator can overflow, whatever the length.
+/// `2^16 - 1`, in native byte order (16-bit words read as the machine reads them).
 #[inline]
 fn sum_wide(data: &[u8]) -> u64 {
+    if data.len() >= VECTOR_MIN {
+        sum_vector(data)
+    } else {
+        sum_scalar(data)
+    }
+}
+
+/// [`sum_words_widened`] where the CPU has vector widening adds, else [`sum_scalar`];
+/// the version for this CPU is picked at the first call.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2",
+    "x86_64+avx2",
+    "aarch64+neon"
+))]
+fn sum_vector(data: &[u8]) -> u64 {
+    multiversion::target::match_target! {
+        "x86_64+avx2" => sum_words_widened(data),
+        "aarch64+neon" => sum_words_widened(data),
+        _ => sum_scalar(data),
+    }
+}
+
+/// The 16-bit words of `data` widened and added into a 32-bit accumulator per 64 KiB
+/// block: a loop the compiler vectorizes. Inlined into each [`sum_vector`] clone, so it
+/// is compiled with that clone's instruction set.
+#[inline(always)]
+fn sum_words_widened(data: &[u8]) -> u64 {
+    let mut total = 0u64;
+    // 32,768 words of less than 2^16 each sum to less than 2^31.
+    for block in data.chunks(1 << 16) {
+        let (words, rest) = block.as_chunks::<2>();
+        let mut acc = 0u32;
+        for w in words {
+            acc += u32::from(u16::from_ne_bytes(*w));
+        }
+        total += u64::from(acc);
+        // Only the last block can be odd: its final byte, padded with a zero after it.
+        if let Some(&last) = rest.first() {
+            total += u64::from(u16::from_ne_bytes([last, 0]));
+        }
+    }
+    // Fewer than 2^48 blocks of less than 2^31 each: no overflow.
+    total
+}
+
+/// The scalar loop: a slice holds fewer than `2^61` words of less than `2^64` each, so
+/// neither 128-bit accumulator can overflow, whatever the length.
+#[inline]
+fn sum_scalar(data: &[u8]) -> u64 {
     let mut acc = [0u128; 2];
     let (chunks, rest) = data.as_chunks::<32>();
     for chunk in chunks {
@@ -265,24 +327,51 @@ mod tests {
         assert_eq!(sum(&[0x12, 0x34, 0xab]), 0x12 * 256 + 0x34 + 0xab00);
     }
 
+    /// Each loop's wide sum, folded and swapped the way [`sum`] does it.
+    fn folded(wide: u64) -> u16 {
+        u16::from_be(fold((wide >> 32) + (wide & 0xffff_ffff)))
+    }
+
     proptest::proptest! {
         /// Every length, so each tail of the 32-byte loop (whole words, an odd byte)
-        /// is exercised, at every alignment of the slice.
+        /// is exercised, at every alignment of the slice; and each loop on its own,
+        /// whichever one [`sum`] picks on this CPU and length.
         #[test]
         fn sum_matches_the_definition(
             data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
             skip in 0usize..8,
         ) {
             let data = &data[skip.min(data.len())..];
-            proptest::prop_assert_eq!(sum(data), reference(data));
+            let want = reference(data);
+            proptest::prop_assert_eq!(sum(data), want);
+            proptest::prop_assert_eq!(folded(sum_scalar(data)), want);
+            proptest::prop_assert_eq!(folded(sum_vector(data)), want);
+            proptest::prop_assert_eq!(folded(sum_words_widened(data)), want);
+        }
+
+        /// Lengths around the vector loop's 64 KiB blocks, odd ones included: the
+        /// block boundaries and the padded last byte.
+        #[test]
+        fn vector_blocks_match_the_definition(
+            len in (1usize << 16) - 3..(3usize << 16) + 3,
+            seed in proptest::prelude::any::<u8>(),
+        ) {
+            let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+            let want = reference(&data);
+            proptest::prop_assert_eq!(sum(&data), want);
+            proptest::prop_assert_eq!(folded(sum_vector(&data)), want);
+            proptest::prop_assert_eq!(folded(sum_scalar(&data)), want);
         }
     }
 
     #[test]
     fn all_ones_never_overflows_and_matches_reference() {
-        // Every 64-bit addition carries: 16 MiB of them, and an odd tail.
+        // Every 64-bit addition carries: 16 MiB of them, and an odd tail. In the
+        // vector loop each 64 KiB block of 0xffff words comes closest to 2^31.
         let data = vec![0xffu8; (16 << 20) + 5];
         assert_eq!(sum(&data), reference(&data));
+        assert_eq!(folded(sum_scalar(&data)), reference(&data));
+        assert_eq!(folded(sum_vector(&data)), reference(&data));
     }
 
     #[test]
