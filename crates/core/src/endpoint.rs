@@ -942,9 +942,10 @@ impl Endpoint {
             let out = c.poll_segment(&mut ctx, room);
             if let Some(out) = out {
                 let tuple = c.tuple;
+                let repr = &self.out.header;
                 // The payload goes from the send buffer straight to its place in the
                 // datagram; the headers are written around it.
-                let at = synack_wire::payload_offset(ipv6, &out.repr);
+                let at = synack_wire::payload_offset(ipv6, repr);
                 let emitted = match buf.get_mut(at..at + out.len) {
                     Some(payload) => {
                         c.send_buf.peek(out.data_offset, payload);
@@ -953,13 +954,13 @@ impl Endpoint {
                             tuple.local.ip(),
                             tuple.remote.ip(),
                             self.config.hop_limit,
-                            &out.repr,
+                            repr,
                             out.len,
                         )
                     }
                     None => Err(synack_wire::WireError::BufferTooSmall),
                 };
-                let seg = SegmentSummary::new(&out.repr, out.len);
+                let seg = SegmentSummary::new(repr, out.len);
                 self.out.trace(
                     now,
                     tuple,

@@ -47,6 +47,9 @@ pub(crate) struct Outbox {
     /// Spare retransmission states, reused by the connections
     /// ([`crate::connection::tx_pool`]).
     pub tx_pool: TxPool,
+    /// The TCP header of the segment a connection just produced for `poll_transmit`,
+    /// written here in place (see [`crate::connection::output::Outgoing`]).
+    pub header: TcpRepr,
 }
 
 impl Outbox {
@@ -61,6 +64,7 @@ impl Outbox {
             },
             stats: EndpointStats::default(),
             tx_pool: TxPool::default(),
+            header: TcpRepr::default(),
         }
     }
 

@@ -18,13 +18,15 @@ use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
 /// Longest wait between zero-window probes.
 const MAX_PERSIST_INTERVAL: Duration = Duration::from_secs(60);
 
-/// One segment to put on the wire: the header, and `len` payload bytes that start
-/// `data_offset` bytes into the send buffer (past SND.UNA). The caller copies them
-/// straight into the datagram ([`crate::send_buffer::SendBuffer::peek`]) before the
-/// send buffer changes: one copy from buffer to wire, none through a staging area.
+/// One segment to put on the wire: `len` payload bytes that start `data_offset` bytes
+/// into the send buffer (past SND.UNA). The caller copies them straight into the
+/// datagram ([`crate::send_buffer::SendBuffer::peek`]) before the send buffer changes:
+/// one copy from buffer to wire, none through a staging area. The header is in
+/// [`crate::outbox::Outbox::header`]: written there field by field and read from there
+/// by the emitter, it is never copied as a whole (a copy reads it with wider loads than
+/// it was written with, which stalls store-to-load forwarding on every segment).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing {
-    pub repr: TcpRepr,
     pub len: usize,
     pub data_offset: usize,
     pub retransmission: bool,
@@ -94,8 +96,8 @@ impl Connection {
             }),
             ..TcpOptions::default()
         };
-        let mut repr = self.header(ctx.now, self.iss, flags);
-        repr.options = options;
+        self.header(ctx.now, self.iss, flags, &mut ctx.out.header);
+        ctx.out.header.options = options;
         self.snd_nxt = self.iss.add(1);
         self.snd_max = self.snd_max.max(self.snd_nxt);
         self.note_sent(ctx.now, retransmission, true);
@@ -103,7 +105,6 @@ impl Connection {
             self.rtt_probe = None; // Karn: an ACK of ISS + 1 is ambiguous now
         }
         Outgoing {
-            repr,
             len: 0,
             data_offset: 0,
             retransmission,
@@ -371,8 +372,8 @@ impl Connection {
             flags = flags | TcpFlags::PSH;
         }
         let seq = self.snd_nxt;
-        let mut repr = self.header(ctx.now, seq, flags);
-        self.fit_options(&mut repr, n);
+        self.header(ctx.now, seq, flags, &mut ctx.out.header);
+        self.fit_options(&mut ctx.out.header, n);
         let end = seq.add_len(n);
         let retransmission = self.snd_max.ge(end);
         if usable > 0 {
@@ -388,7 +389,6 @@ impl Connection {
         self.persist_at = None;
         self.update_persist(ctx.now);
         Some(Outgoing {
-            repr,
             len: n,
             data_offset: data_off,
             retransmission,
@@ -406,8 +406,8 @@ impl Connection {
         if fin {
             flags = flags | TcpFlags::FIN;
         }
-        let mut repr = self.header(ctx.now, seq, flags);
-        self.fit_options(&mut repr, n);
+        self.header(ctx.now, seq, flags, &mut ctx.out.header);
+        self.fit_options(&mut ctx.out.header, n);
         let end = seq.add_len(n).add(u32::from(fin));
         let retransmission = seq.lt(self.snd_max);
         if self.snd_nxt.lt(end) {
@@ -419,7 +419,6 @@ impl Connection {
         self.persist_at = None;
         self.persist_backoff = 0;
         Outgoing {
-            repr,
             len: n,
             data_offset: off,
             retransmission,
@@ -453,10 +452,9 @@ impl Connection {
 
     /// `<SEQ=seq><ACK=RCV.NXT><CTL=ACK>`.
     fn emit_ack(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum) -> Outgoing {
-        let repr = self.header(ctx.now, seq, TcpFlags::ACK);
+        self.header(ctx.now, seq, TcpFlags::ACK, &mut ctx.out.header);
         self.note_sent(ctx.now, false, false);
         Outgoing {
-            repr,
             len: 0,
             data_offset: 0,
             retransmission: false,
@@ -469,11 +467,9 @@ impl Connection {
     /// acknowledges everything received, so pending-ACK state is cleared. A SYN gets no
     /// options here: [`Connection::emit_syn`] sets its own.
     ///
-    /// The header is built in place and its options filled in there: passing options
-    /// in by value made every segment copy them back out with wide loads just after
-    /// they were written field by field, a store-to-load forwarding stall on the
-    /// per-segment path.
-    fn header(&mut self, now: Instant, seq: SeqNum, flags: TcpFlags) -> TcpRepr {
+    /// The header is written into `repr` field by field, where the emitter reads it
+    /// ([`Outgoing`] says why it is not returned by value).
+    fn header(&mut self, now: Instant, seq: SeqNum, flags: TcpFlags, repr: &mut TcpRepr) {
         let with_ack = flags.ack();
         let wanted = self.window_to_advertise();
         let (window, field) = if flags.syn() || !self.wscale_ok {
@@ -502,16 +498,14 @@ impl Connection {
             self.bytes_unacked = 0;
             self.ts.last_ack_sent = self.rcv_nxt;
         }
-        let mut repr = TcpRepr {
-            src_port: self.tuple.local.port(),
-            dst_port: self.tuple.remote.port(),
-            seq: seq.raw(),
-            ack: if with_ack { self.rcv_nxt.raw() } else { 0 },
-            flags,
-            window: field,
-            urgent: 0,
-            options: TcpOptions::default(),
-        };
+        repr.src_port = self.tuple.local.port();
+        repr.dst_port = self.tuple.remote.port();
+        repr.seq = seq.raw();
+        repr.ack = if with_ack { self.rcv_nxt.raw() } else { 0 };
+        repr.flags = flags;
+        repr.window = field;
+        repr.urgent = 0;
+        repr.options = TcpOptions::default();
         if !flags.syn() {
             if self.ts_ok {
                 repr.options.timestamps = Some(Timestamps {
@@ -523,8 +517,7 @@ impl Connection {
                 self.add_sack_blocks(&mut repr.options);
             }
         }
-        self.mark_urgent(&mut repr);
-        repr
+        self.mark_urgent(repr);
     }
 
     /// SACK blocks for an ACK (RFC 2018 §4, RFC 2883), as many as fit next to the
