@@ -544,25 +544,27 @@ impl Endpoint {
             remote: SocketAddr::new(pkt.src, pkt.tcp.src_port),
         };
         let seg = Segment::new(&pkt.tcp, pkt.payload);
-        let summary = SegmentSummary::new(&pkt.tcp, pkt.payload.len());
+        // Built only where it is used: on the connection's path only when tracing.
+        let summary = || SegmentSummary::new(&pkt.tcp, pkt.payload.len());
         // One lookup finds a connection or a TIME-WAIT record.
         let holder = self.demux.get(&tuple);
         if let Some(Holder::Conn(index)) = holder {
             self.out
-                .trace(now, tuple, TraceKind::Received { seg: summary });
+                .trace_with(now, tuple, || TraceKind::Received { seg: summary() });
             self.deliver(now, index, &seg);
         } else if let Some(Holder::TimeWait(index)) = holder {
+            let summary = summary();
             self.out
                 .trace(now, tuple, TraceKind::Received { seg: summary });
             self.time_wait_segment(now, index, tuple, &seg, summary);
         } else if let Some(index) = self.find_listener(tuple.local) {
-            self.listen_segment(now, index, tuple, &seg, summary);
+            self.listen_segment(now, index, tuple, &seg, summary());
         } else {
             self.out.trace(
                 now,
                 tuple,
                 TraceKind::Dropped {
-                    seg: Some(summary),
+                    seg: Some(summary()),
                     reason: DropReason::NotOurs,
                 },
             );
@@ -960,15 +962,13 @@ impl Endpoint {
                     }
                     None => Err(synack_wire::WireError::BufferTooSmall),
                 };
-                let seg = SegmentSummary::new(repr, out.len);
-                self.out.trace(
-                    now,
-                    tuple,
-                    TraceKind::Sent {
-                        seg,
+                if self.out.tracing() {
+                    let kind = TraceKind::Sent {
+                        seg: SegmentSummary::new(&self.out.header, out.len),
                         retransmission: out.retransmission,
-                    },
-                );
+                    };
+                    self.out.trace(now, tuple, kind);
+                }
                 self.settle(now, index);
                 if let Ok(n) = emitted {
                     return Some(n);

@@ -80,6 +80,33 @@ impl Outbox {
         }
     }
 
+    /// Whether trace events are recorded: where they are not, a segment's summary
+    /// need not be built (see [`Outbox::trace_with`]).
+    #[inline]
+    pub(crate) fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// [`Outbox::trace`] with the event built only when tracing is on: on the
+    /// per-segment path a segment's summary, built and handed over whether or not
+    /// anyone records it, costs a copy read back with wider loads than it was written
+    /// with (a store-to-load forwarding stall) on every segment.
+    #[inline(always)]
+    pub(crate) fn trace_with(
+        &mut self,
+        at: Instant,
+        conn: FourTuple,
+        kind: impl FnOnce() -> TraceKind,
+    ) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push(TraceEvent {
+                at,
+                conn,
+                kind: kind(),
+            });
+        }
+    }
+
     pub(crate) fn state_change(&mut self, at: Instant, conn: FourTuple, from: State, to: State) {
         if from != to {
             self.trace(at, conn, TraceKind::StateChange { from, to });
