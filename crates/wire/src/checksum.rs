@@ -88,7 +88,8 @@ fn sum_vector(data: &[u8]) -> u64 {
     }
 }
 
-/// Bytes the vector loop takes per step: 64 16-bit words, one per 32-bit lane.
+/// Words the vector loop takes per step, one per 32-bit lane (a step is `2 * LANES`
+/// bytes).
 const LANES: usize = 64;
 
 /// The 16-bit words of `data` widened and added into 64 32-bit lanes, [`LANES`] words
