@@ -855,13 +855,24 @@ impl Endpoint {
     }
 
     /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
+    /// The deadline is recomputed only when a timer was armed since the last time
+    /// (`Connection::earliest_armed`): most events push timers later, not earlier.
     fn schedule_conn_timer(&mut self, index: u32) {
         let Some(c) = self.conns.get_any_mut(index) else {
             return;
         };
+        let entry = c.timer_entry;
+        if entry != Instant::FAR_FUTURE && !c.deadline_may_precede(entry) {
+            debug_assert!(
+                c.next_deadline().is_none_or(|d| d >= entry),
+                "a timer was armed without Connection::arm"
+            );
+            return;
+        }
+        c.earliest_armed = Instant::FAR_FUTURE;
         if let Some(d) = c.next_deadline() {
-            if c.timer_entry.is_none_or(|e| d < e) {
-                c.timer_entry = Some(d);
+            if d < c.timer_entry {
+                c.timer_entry = d;
                 self.timers
                     .schedule(d, TimerKey::Conn(index, c.id.generation));
             }
@@ -997,10 +1008,10 @@ impl Endpoint {
                     let Some(c) = self.conns.get_mut(index, generation) else {
                         continue;
                     };
-                    if c.timer_entry != Some(at) {
+                    if c.timer_entry != at {
                         continue; // stale entry (lazy deletion)
                     }
-                    c.timer_entry = None;
+                    c.timer_entry = Instant::FAR_FUTURE;
                     let mut ctx = Ctx {
                         now,
                         config: &self.config,

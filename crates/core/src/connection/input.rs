@@ -224,7 +224,7 @@ impl Connection {
             // A retransmitted FIN in TIME-WAIT: ACK it and restart the 2 MSL timeout
             // (§3.10.7.4, eighth step, TIME-WAIT).
             State::TimeWait if seg.flags.fin() => {
-                self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+                self.time_wait_until = self.arm(ctx.now + 2 * ctx.config.msl);
             }
             _ => {}
         }
@@ -412,7 +412,7 @@ impl Connection {
                 if self.owner == Owner::Released {
                     // Nobody will read or close this any more: don't wait for the peer's
                     // FIN forever (as Linux's tcp_fin_timeout; here 2 × MSL).
-                    self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+                    self.time_wait_until = self.arm(ctx.now + 2 * ctx.config.msl);
                 }
             }
             State::Closing => self.enter_time_wait(ctx),
@@ -608,7 +608,7 @@ impl Connection {
         self.retransmits = 0;
         self.r2_deadline = None;
         self.rto_at = if self.snd_max.gt(self.snd_una) {
-            Some(ctx.now + self.rtt.rto())
+            self.arm(ctx.now + self.rtt.rto())
         } else {
             None
         };
@@ -758,7 +758,7 @@ impl Connection {
                 // pending, so this is the second segment since the last ACK.)
                 self.ack_now = true;
             } else if self.delack_at.is_none() {
-                self.delack_at = Some(ctx.now + ctx.config.delayed_ack);
+                self.delack_at = self.arm(ctx.now + ctx.config.delayed_ack);
             }
         }
         if advanced > 0 {
@@ -802,7 +802,7 @@ impl Connection {
             // Acknowledge it").
             self.ack_now = true;
             if self.state == State::TimeWait {
-                self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+                self.time_wait_until = self.arm(ctx.now + 2 * ctx.config.msl);
             }
             return;
         }
@@ -848,7 +848,7 @@ impl Connection {
                 }
             }
             State::FinWait2 => self.enter_time_wait(ctx),
-            State::TimeWait => self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl),
+            State::TimeWait => self.time_wait_until = self.arm(ctx.now + 2 * ctx.config.msl),
             _ => {}
         }
     }
@@ -857,7 +857,7 @@ impl Connection {
     pub(crate) fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>) {
         self.set_state(ctx, State::TimeWait);
         self.clear_timers();
-        self.time_wait_until = Some(ctx.now + 2 * ctx.config.msl);
+        self.time_wait_until = self.arm(ctx.now + 2 * ctx.config.msl);
         self.send_buf = crate::send_buffer::SendBuffer::new(0);
     }
 

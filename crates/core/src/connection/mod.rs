@@ -221,8 +221,16 @@ pub(crate) struct Connection {
     pub(crate) min_rtt_at: u32,
 
     // Endpoint bookkeeping.
-    /// Earliest timer entry this connection has in the endpoint's timer queue.
-    pub(crate) timer_entry: Option<Instant>,
+    /// Earliest timer entry this connection has in the endpoint's timer queue
+    /// (`Instant::FAR_FUTURE`: none; no entry is ever made for that instant, which
+    /// [`Connection::next_deadline`] counts as never).
+    pub(crate) timer_entry: Instant,
+    /// The earliest deadline any timer was armed for since the endpoint last computed
+    /// [`Connection::next_deadline`] (`Instant::FAR_FUTURE`: none). Only a timer armed
+    /// since can be due before `timer_entry`, so while this is not earlier than
+    /// `timer_entry` the endpoint need not look at the timers at all
+    /// ([`Connection::arm`]).
+    pub(crate) earliest_armed: Instant,
     /// Queued in the endpoint's ready-to-send list.
     pub(crate) tx_queued: bool,
     /// Event coalescing: a `Readable`/`Writable` is outstanding.
@@ -333,7 +341,8 @@ impl Connection {
             rack_p: RackPersistent::default(),
             min_rtt_us: 0,
             min_rtt_at: 0,
-            timer_entry: None,
+            timer_entry: Instant::FAR_FUTURE,
+            earliest_armed: Instant::FAR_FUTURE,
             tx_queued: false,
             readable_signalled: false,
             writable_signalled: false,

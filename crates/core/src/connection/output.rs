@@ -348,7 +348,7 @@ impl Connection {
             tx.loss_timer = None;
         }
         self.counters.tail_loss_probes = self.counters.tail_loss_probes.saturating_add(1);
-        self.rto_at = Some(now + self.rtt.rto());
+        self.rto_at = self.arm(now + self.rtt.rto());
         Some(out)
     }
 
@@ -380,7 +380,7 @@ impl Connection {
             self.snd_nxt = end; // a real (small) segment inside the window
             self.on_sent_new(ctx.now, &mut ctx.out.tx_pool, seq, n as u32, false);
             if self.rto_at.is_none() {
-                self.rto_at = Some(ctx.now + self.rtt.rto());
+                self.rto_at = self.arm(ctx.now + self.rtt.rto());
             }
         }
         self.snd_max = self.snd_max.max(end);
@@ -569,7 +569,7 @@ impl Connection {
         if occupies_seq && self.rto_at.is_none() && self.snd_max.gt(self.snd_una) {
             // Never wait past R2: the last timeout lands exactly on it.
             let at = now + self.rtt.rto();
-            self.rto_at = Some(self.r2_deadline.map_or(at, |d| at.min(d)));
+            self.rto_at = self.arm(self.r2_deadline.map_or(at, |d| at.min(d)));
         }
     }
 
@@ -600,7 +600,7 @@ impl Connection {
             for _ in 0..self.persist_backoff.min(16) {
                 d = d.saturating_mul(2);
             }
-            self.persist_at = Some(now + d.min(MAX_PERSIST_INTERVAL));
+            self.persist_at = self.arm(now + d.min(MAX_PERSIST_INTERVAL));
         }
     }
 }

@@ -462,7 +462,10 @@ impl Connection {
             .board
             .rack_mark_lost(xmit, end, tx.rack.rtt + reo_wnd, now);
         match wait {
-            Some(w) => tx.loss_timer = Some((now + w, LossTimer::Reorder)),
+            Some(w) => {
+                tx.loss_timer = Some((now + w, LossTimer::Reorder));
+                self.note_armed(now + w);
+            }
             None => {
                 if tx.loss_timer.is_some_and(|(_, k)| k == LossTimer::Reorder) {
                     tx.loss_timer = None;
@@ -521,6 +524,7 @@ impl Connection {
         }
         let pto = rack::probe_timeout(srtt, one_segment, until_rto);
         tx.loss_timer = Some((now + pto, LossTimer::Probe));
+        self.note_armed(now + pto);
     }
 
     /// The loss-detection timer fired (from `timers`).
@@ -534,7 +538,7 @@ impl Connection {
                 if let Some(tx) = self.tx.as_mut() {
                     if tx.recovery == Recovery::Open && tx.probe.is_none() && !tx.board.is_empty() {
                         tx.probe_due = true;
-                        self.rto_at = Some(now + rto);
+                        self.rto_at = self.arm(now + rto);
                     }
                 }
             }

@@ -42,6 +42,31 @@ fn keepalive_interval(ka: &Keepalive) -> Duration {
 }
 
 impl Connection {
+    /// Arm a timer for `at`: returns `Some(at)`, the value for the timer's field, and
+    /// notes `at` for the endpoint's timer queue ([`Connection::note_armed`]). Every
+    /// timer but keep-alive is armed through here (keep-alive, rare, makes the endpoint
+    /// always look).
+    #[inline]
+    pub(crate) fn arm(&mut self, at: Instant) -> Option<Instant> {
+        self.note_armed(at);
+        Some(at)
+    }
+
+    /// A timer was armed for `at` (see [`Connection::earliest_armed`]).
+    #[inline]
+    pub(crate) fn note_armed(&mut self, at: Instant) {
+        self.earliest_armed = self.earliest_armed.min(at);
+    }
+
+    /// Whether the earliest deadline may have moved before `entry`, the earliest entry
+    /// the endpoint's timer queue holds for this connection: only if a timer was armed
+    /// since the endpoint last looked, before `entry`, or keep-alive is on (its timer is
+    /// not tracked). When false, [`Connection::next_deadline`] is not before `entry`.
+    #[inline]
+    pub(crate) fn deadline_may_precede(&self, entry: Instant) -> bool {
+        self.earliest_armed < entry || self.keepalive.is_some()
+    }
+
     /// The earliest time any of this connection's timers is due. (Runs after every
     /// event on the connection: a branch-free minimum, no iterator chain.) An unarmed
     /// timer counts as FAR_FUTURE, and so does one armed that far away: it would never
@@ -69,7 +94,7 @@ impl Connection {
         if self.buffers_release_at.is_none()
             && (self.send_buf.holds_idle_allocation() || self.recv_buf.holds_idle_allocation())
         {
-            self.buffers_release_at = Some(now + BUFFER_LINGER);
+            self.buffers_release_at = self.arm(now + BUFFER_LINGER);
         }
     }
 
