@@ -172,6 +172,14 @@ impl Connection {
                 return;
             }
         }
+        if self.ack_is_no_news(seg) {
+            // Fifth step for an ACK that tells nothing new (see `ack_is_no_news`): of
+            // all of `process_ack`, only the window update rule can act; the sixth
+            // (URG) and eighth (FIN) steps find nothing to do.
+            self.window_update(seg);
+            self.process_text(ctx, seg);
+            return;
+        }
         if !self.check_ack(ctx, seg, can_establish) {
             return;
         }
@@ -431,6 +439,36 @@ impl Connection {
         }
     }
 
+    /// The window update rule (§3.10.7.4, fifth step, ESTABLISHED): only a segment newer
+    /// than the one that last set SND.WND may change it.
+    fn window_update(&mut self, seg: &Segment<'_>) {
+        if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(seg.ack)) {
+            self.snd_wnd = self.peer_window(seg);
+            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = seg.ack;
+        }
+    }
+
+    /// Header prediction, receiver's side (the common case of a bulk receiver): in
+    /// ESTABLISHED, with nothing of ours in flight, a segment whose ACK acknowledges
+    /// exactly SND.UNA and that carries no SACK block, URG or FIN. For it the fifth
+    /// step's checks all pass (SEG.ACK = SND.UNA = SND.MAX), and `process_ack` would
+    /// find nothing acknowledged, no duplicate ACK (nothing outstanding) and no
+    /// recovery state (`tx` is only kept while something is outstanding): only the
+    /// window update rule acts. `after_ack_transitions` has nothing to do in
+    /// ESTABLISHED.
+    fn ack_is_no_news(&self, seg: &Segment<'_>) -> bool {
+        self.state == State::Established
+            && seg.flags.ack()
+            && !seg.flags.urg()
+            && !seg.flags.fin()
+            && seg.ack == self.snd_una
+            && self.snd_max == self.snd_una
+            && self.tx.is_none()
+            && seg.options.sack.is_empty()
+    }
+
     /// TSecr of a segment, if timestamps are in use on this connection.
     fn echoed_timestamp(&self, seg: &Segment<'_>) -> Option<u32> {
         if self.ts_ok {
@@ -479,13 +517,7 @@ impl Connection {
             self.take_sack_blocks(seg, &mut info);
             self.recover_on_ack(ctx, &info);
         }
-        // The window update rule: only a newer segment may change SND.WND.
-        if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
-            self.snd_wnd = window;
-            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
-            self.snd_wl1 = seg.seq;
-            self.snd_wl2 = ack;
-        }
+        self.window_update(seg);
         if advanced {
             self.trace_metrics(ctx, rtt_sample);
         }
