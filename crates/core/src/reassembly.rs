@@ -56,6 +56,18 @@ const MIN_ALLOC: usize = 256;
 /// in tests, so that the randomized tests rebase often.
 const REBASE_AT: usize = if cfg!(test) { 64 } else { 1 << 30 };
 
+/// Stream position `pos` as an index into a ring of `alloc > 0` bytes. The ring doubles
+/// as it grows, so its size is a power of two unless the capacity capped it: then a
+/// mask, where `%` would divide on every segment received and every read.
+#[inline]
+fn ring_index(pos: usize, alloc: usize) -> usize {
+    if alloc.is_power_of_two() {
+        pos & (alloc - 1)
+    } else {
+        pos % alloc
+    }
+}
+
 /// The receive buffer of one connection.
 #[derive(Clone)]
 pub struct ReceiveBuffer {
@@ -251,7 +263,7 @@ impl ReceiveBuffer {
             return 0;
         }
         let alloc = self.ring.len();
-        let at = self.head % alloc;
+        let at = ring_index(self.head, alloc);
         let first = n.min(alloc - at);
         out[..first].copy_from_slice(&self.ring[at..at + first]);
         out[first..n].copy_from_slice(&self.ring[..n - first]);
@@ -349,10 +361,13 @@ impl ReceiveBuffer {
         if needed <= old {
             return;
         }
+        // A power of two (unless the capacity caps it): see `ring_index`.
         let size = old
             .saturating_mul(2)
             .max(needed)
             .max(MIN_ALLOC)
+            .checked_next_power_of_two()
+            .unwrap_or(usize::MAX)
             .min(self.capacity);
         let mut ring = vec![0u8; size].into_boxed_slice();
         let at = if old == 0 { 0 } else { self.head % old };
@@ -372,7 +387,7 @@ impl ReceiveBuffer {
     /// already cover `pos + data.len()`.
     fn write_at(&mut self, pos: usize, data: &[u8]) {
         let alloc = self.ring.len();
-        let idx = (self.head + pos) % alloc;
+        let idx = ring_index(self.head + pos, alloc);
         let first = data.len().min(alloc - idx);
         self.ring[idx..idx + first].copy_from_slice(&data[..first]);
         self.ring[..data.len() - first].copy_from_slice(&data[first..]);

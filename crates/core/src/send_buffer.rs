@@ -20,6 +20,19 @@
 /// stream of tiny writes does not reallocate for every byte.
 const MIN_ALLOC: usize = 256;
 
+/// `pos` as an index into a ring of `alloc` bytes, for `pos < 2 * alloc` (a position
+/// at most one lap ahead of an index): a compare and a subtraction, where `%` would
+/// divide on every segment sent.
+#[inline]
+fn wrap(pos: usize, alloc: usize) -> usize {
+    debug_assert!(pos < 2 * alloc);
+    if pos >= alloc {
+        pos - alloc
+    } else {
+        pos
+    }
+}
+
 /// A bounded FIFO of bytes, stored as a ring that grows on demand.
 #[derive(Clone, Default)]
 pub struct SendBuffer {
@@ -87,7 +100,7 @@ impl SendBuffer {
         // `n <= free` so `len + n <= capacity`: no overflow.
         self.reserve(self.len + n);
         let alloc = self.ring.len();
-        let tail = (self.head + self.len) % alloc;
+        let tail = wrap(self.head + self.len, alloc);
         let first = n.min(alloc - tail);
         self.ring[tail..tail + first].copy_from_slice(&data[..first]);
         self.ring[..n - first].copy_from_slice(&data[first..n]);
@@ -108,7 +121,7 @@ impl SendBuffer {
         }
         let alloc = self.ring.len();
         // `head < alloc` and `offset < len <= alloc`, so the sum cannot overflow.
-        let start = (self.head + offset) % alloc;
+        let start = wrap(self.head + offset, alloc);
         let first = n.min(alloc - start);
         out[..first].copy_from_slice(&self.ring[start..start + first]);
         out[first..n].copy_from_slice(&self.ring[..n - first]);
@@ -124,7 +137,7 @@ impl SendBuffer {
             self.len = 0;
             return;
         }
-        self.head = (self.head + n) % self.ring.len();
+        self.head = wrap(self.head + n, self.ring.len());
         self.len -= n;
     }
 
