@@ -43,7 +43,7 @@ use crate::WireError;
 /// No loop, no branch. Zero stays zero and anything else gives a value in
 /// `1..=0xffff`, the same as folding one carry at a time.
 #[inline(always)]
-fn fold(acc: u64) -> u16 {
+pub(crate) fn fold(acc: u64) -> u16 {
     let (s, carry) = (acc as u32).overflowing_add((acc >> 32) as u32);
     // `s` is at most 2^32 - 2 when a carry came out: adding it back cannot carry.
     let s = s + u32::from(carry);
@@ -52,7 +52,7 @@ fn fold(acc: u64) -> u16 {
 
 /// The ones' complement sum of two 16-bit values (end-around carry).
 #[inline(always)]
-fn add16(a: u16, b: u16) -> u16 {
+pub(crate) fn add16(a: u16, b: u16) -> u16 {
     let (s, carry) = a.overflowing_add(b);
     // At most 2^16 - 2 when a carry came out: adding it back cannot carry.
     s + u16::from(carry)
@@ -339,6 +339,7 @@ impl Checksum {
 /// The pseudo-header sum for an upper-layer protocol over IPv4 (RFC 9293 §3.1): source
 /// and destination address, zero, protocol, and the upper-layer length (TCP header plus
 /// data).
+#[inline(always)]
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> Checksum {
     // Twelve bytes, all whole 16-bit words: summed as integers, folded once (this runs
     // for every segment sent and received).

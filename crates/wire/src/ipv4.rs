@@ -326,38 +326,45 @@ pub fn emit_header(
     payload_len: usize,
 ) -> Result<usize, WireError> {
     let total = u16::try_from(HEADER_LEN + payload_len).map_err(|_| WireError::PacketTooLarge)?;
-    let header = buf.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
-    // Built in one array and written with one copy; the checksum summed as five words.
-    let [t0, t1] = total.to_be_bytes();
-    let [f0, f1] = FLAG_DF.to_be_bytes();
-    let [s0, s1, s2, s3] = src.octets();
-    let [d0, d1, d2, d3] = dst.octets();
-    let mut h: [u8; HEADER_LEN] = [
-        0x40 | (HEADER_LEN / 4) as u8, // version 4, IHL 5
-        0,                             // DSCP 0, ECN 0
-        t0,
-        t1,
-        0, // identification 0: an atomic datagram (RFC 6864 §4.1)
-        0,
-        f0, // Don't Fragment, offset 0
-        f1,
-        ttl,
-        protocol,
-        0, // checksum, filled below
-        0,
-        s0,
-        s1,
-        s2,
-        s3,
-        d0,
-        d1,
-        d2,
-        d3,
-    ];
-    let c = !checksum::sum_words(&h);
-    h[CHECKSUM].copy_from_slice(&c.to_be_bytes());
-    header.copy_from_slice(&h);
+    let header = buf
+        .first_chunk_mut::<HEADER_LEN>()
+        .ok_or(WireError::BufferTooSmall)?;
+    write_header(header, src, dst, ttl, protocol, total);
     Ok(HEADER_LEN)
+}
+
+/// The header [`emit_header`] writes, for a datagram of `total` bytes: the checksum
+/// summed from the fields (ten words, eight of them constant or the addresses, RFC
+/// 1071 §2) rather than from bytes just written, and the header written as three
+/// big-endian stores (8, 8 and 4 bytes).
+#[inline(always)]
+pub(crate) fn write_header(
+    h: &mut [u8; HEADER_LEN],
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    protocol: u8,
+    total: u16,
+) {
+    // Version 4, IHL 5, DSCP/ECN 0; total length; identification 0 (an atomic
+    // datagram, RFC 6864 §4.1); Don't Fragment, offset 0.
+    let first = (u64::from(0x4500u16) << 48) | (u64::from(total) << 32) | u64::from(FLAG_DF);
+    let ttl_protocol = u16::from_be_bytes([ttl, protocol]);
+    // The addresses each add as one 32-bit value: the sum of their halves modulo
+    // 2^16 - 1.
+    let sum = 0x4500
+        + u64::from(total)
+        + u64::from(FLAG_DF)
+        + u64::from(ttl_protocol)
+        + u64::from(src.to_bits())
+        + u64::from(dst.to_bits());
+    let c = !checksum::fold(sum);
+    let second = (u64::from(ttl_protocol) << 48) | (u64::from(c) << 32) | u64::from(src.to_bits());
+    let (a, rest) = h.split_at_mut(8);
+    let (b, d) = rest.split_at_mut(8);
+    a.copy_from_slice(&first.to_be_bytes());
+    b.copy_from_slice(&second.to_be_bytes());
+    d.copy_from_slice(&dst.to_bits().to_be_bytes());
 }
 
 #[cfg(test)]
