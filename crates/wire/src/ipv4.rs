@@ -311,6 +311,55 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
 }
 
+/// What [`crate::parse_packet`] needs of an IPv4 datagram carrying TCP: source,
+/// destination, TTL and the payload (to the total length). The checks and their order
+/// are those of [`Ipv4Packet::check_len`], [`Ipv4Packet::verify_checksum`],
+/// [`Ipv4Packet::is_fragment`] and the protocol, made on the fixed header read once as
+/// an array rather than field by field through the view.
+///
+/// Errors: [`WireError::Truncated`], [`WireError::UnsupportedIpVersion`],
+/// [`WireError::Ipv4HeaderTooShort`], [`WireError::Ipv4BadTotalLength`],
+/// [`WireError::Ipv4BadChecksum`], [`WireError::Ipv4Fragment`],
+/// [`WireError::UnsupportedProtocol`].
+#[inline(always)]
+pub(crate) fn parse_tcp_datagram(buf: &[u8]) -> Result<(Ipv4Addr, Ipv4Addr, u8, &[u8]), WireError> {
+    // RFC 791 §3.1.
+    let first = *buf.first().ok_or(WireError::Truncated)?;
+    if first >> 4 != 4 {
+        return Err(WireError::UnsupportedIpVersion(first >> 4));
+    }
+    let h = buf
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
+    let ihl = first & 0x0f;
+    if ihl < 5 {
+        return Err(WireError::Ipv4HeaderTooShort(ihl));
+    }
+    let header_len = usize::from(ihl) * 4;
+    let header = buf.get(..header_len).ok_or(WireError::Truncated)?;
+    let total = u16::from_be_bytes([h[TOTAL_LEN.start], h[TOTAL_LEN.start + 1]]);
+    let payload = buf
+        .get(header_len..usize::from(total))
+        .ok_or(WireError::Ipv4BadTotalLength(total))?;
+    let sum = if header_len == HEADER_LEN {
+        checksum::sum_words(h)
+    } else {
+        checksum::sum(header)
+    };
+    if sum != 0xffff {
+        return Err(WireError::Ipv4BadChecksum);
+    }
+    let flags_frag = u16::from_be_bytes([h[FLAGS_FRAG.start], h[FLAGS_FRAG.start + 1]]);
+    if flags_frag & (FLAG_MF | FRAG_OFFSET_MASK) != 0 {
+        return Err(WireError::Ipv4Fragment);
+    }
+    if h[PROTOCOL] != crate::ip_protocol::TCP {
+        return Err(WireError::UnsupportedProtocol(h[PROTOCOL]));
+    }
+    let addr = |at: usize| Ipv4Addr::new(h[at], h[at + 1], h[at + 2], h[at + 3]);
+    Ok((addr(SRC.start), addr(DST.start), h[TTL], payload))
+}
+
 /// Write a 20-byte IPv4 header for a datagram carrying `payload_len` bytes of
 /// `protocol`: no options, DSCP/ECN 0, identification 0 with Don't Fragment set (an
 /// atomic datagram, RFC 6864 §4.1), the given TTL, and the header checksum.

@@ -137,24 +137,16 @@ pub struct ParsedPacket<'a> {
 /// than 4 or 6 [`WireError::UnsupportedIpVersion`].
 pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
     let first = *buf.first().ok_or(WireError::Truncated)?;
-    let (src, dst, hop_limit, segment) = match first >> 4 {
+    // The pseudo-header's sum is taken here, where the family is known (RFC 9293 §3.1
+    // for IPv4, RFC 8200 §8.1 for IPv6); a segment's length fits either length field,
+    // being bounded by a 16-bit IP length.
+    let (src, dst, hop_limit, segment, pseudo) = match first >> 4 {
         4 => {
-            let ip = Ipv4Packet::new_checked(buf)?;
-            if !ip.verify_checksum() {
-                return Err(WireError::Ipv4BadChecksum);
-            }
-            if ip.is_fragment() {
-                return Err(WireError::Ipv4Fragment);
-            }
-            if ip.protocol() != ip_protocol::TCP {
-                return Err(WireError::UnsupportedProtocol(ip.protocol()));
-            }
-            (
-                IpAddr::V4(ip.src_addr()),
-                IpAddr::V4(ip.dst_addr()),
-                ip.ttl(),
-                ip.into_payload(),
-            )
+            let (s, d, ttl, segment) = ipv4::parse_tcp_datagram(buf)?;
+            let pseudo = u16::try_from(segment.len())
+                .ok()
+                .map(|len| checksum::pseudo_header_v4(s, d, ip_protocol::TCP, len).sum());
+            (IpAddr::V4(s), IpAddr::V4(d), ttl, segment, pseudo)
         }
         6 => {
             let ip = Ipv6Packet::new_checked(buf)?;
@@ -163,23 +155,36 @@ pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
             if protocol != ip_protocol::TCP {
                 return Err(WireError::UnsupportedProtocol(protocol));
             }
-            (
-                IpAddr::V6(ip.src_addr()),
-                IpAddr::V6(ip.dst_addr()),
-                ip.hop_limit(),
-                upper,
-            )
+            let (s, d) = (ip.src_addr(), ip.dst_addr());
+            let pseudo = u32::try_from(upper.len())
+                .ok()
+                .map(|len| checksum::pseudo_header_v6(s, d, ip_protocol::TCP, len).sum());
+            (IpAddr::V6(s), IpAddr::V6(d), ip.hop_limit(), upper, pseudo)
         }
         version => return Err(WireError::UnsupportedIpVersion(version)),
     };
-    let (fixed, options, payload) = tcp::parse_tcp_parts(segment, src, dst)?;
-    Ok(ParsedPacket {
+    let (fixed, options, payload) = tcp::parse_tcp_parts(segment, pseudo)?;
+    let packet = |options| ParsedPacket {
         src,
         dst,
         hop_limit,
-        tcp: TcpRepr::from_fixed(fixed, TcpOptions::parse(options)?),
+        tcp: TcpRepr::from_fixed(fixed, options),
         payload,
-    })
+    };
+    // The usual option layouts (timestamps alone, on nearly every segment; a SYN's)
+    // build the result where it is returned, each in a branch of its own: merged
+    // with the general case, the options were built in scattered stack slots and
+    // then copied field by field (measured: 25 more instructions a segment).
+    if let Some(ts) = options::parse_timestamps_only(options) {
+        return Ok(packet(TcpOptions {
+            timestamps: Some(ts),
+            ..TcpOptions::default()
+        }));
+    }
+    if let Some(syn) = options::parse_syn_layout(options) {
+        return Ok(packet(syn));
+    }
+    Ok(packet(TcpOptions::parse(options)?))
 }
 
 /// Length of the datagram [`emit_packet`] would write.

@@ -275,6 +275,42 @@ impl<'a> Iterator for TcpOptionIter<'a> {
 
 impl core::iter::FusedIterator for TcpOptionIter<'_> {}
 
+/// The timestamps, if `bytes` are exactly NOP, NOP, Timestamps (RFC 7323 Appendix A):
+/// the layout of nearly every segment of a connection using timestamps, which
+/// [`TcpOptions::parse`] reads as timestamps alone. The first word is compared whole.
+#[inline(always)]
+pub(crate) fn parse_timestamps_only(bytes: &[u8]) -> Option<Timestamps> {
+    let (head, values) = <&[u8; 12]>::try_from(bytes)
+        .ok()?
+        .split_first_chunk::<4>()?;
+    let (tsval, tsecr) = values.split_first_chunk::<4>()?;
+    let tsecr: &[u8; 4] = tsecr.try_into().ok()?;
+    (u32::from_be_bytes(*head) == NOP_NOP_TIMESTAMPS).then(|| Timestamps {
+        tsval: u32::from_be_bytes(*tsval),
+        tsecr: u32::from_be_bytes(*tsecr),
+    })
+}
+
+/// The options, if `bytes` are laid out as Linux and [`TcpOptions::emit`] lay out a
+/// SYN's: MSS, SACK-permitted, Timestamps, NOP, Window Scale. The result is the one
+/// the general loop of [`TcpOptions::parse`] gives.
+#[inline(always)]
+pub(crate) fn parse_syn_layout(bytes: &[u8]) -> Option<TcpOptions> {
+    if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift] = *bytes {
+        return Some(TcpOptions {
+            mss: Some(u16::from_be_bytes([m0, m1])),
+            window_scale: Some(shift.min(MAX_WINDOW_SCALE)),
+            sack_permitted: true,
+            timestamps: Some(Timestamps {
+                tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+            }),
+            sack: SackList::default(),
+        });
+    }
+    None
+}
+
 impl TcpOptions {
     /// The most option bytes a TCP header can hold.
     pub const MAX_LEN: usize = MAX_OPTIONS_LEN;
@@ -294,29 +330,14 @@ impl TcpOptions {
         // Fast path for the layout nearly every segment of a connection using
         // timestamps carries: NOP, NOP, Timestamps (RFC 7323 Appendix A), the same
         // result the general loop gives, without it.
-        if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *bytes {
+        if let Some(ts) = parse_timestamps_only(bytes) {
             return Ok(TcpOptions {
-                timestamps: Some(Timestamps {
-                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-                }),
+                timestamps: Some(ts),
                 ..TcpOptions::default()
             });
         }
-        // Fast path for the SYN layout of Linux and of `emit`: MSS, SACK-permitted,
-        // Timestamps, NOP, Window Scale. Same result as the general loop.
-        if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift] = *bytes
-        {
-            return Ok(TcpOptions {
-                mss: Some(u16::from_be_bytes([m0, m1])),
-                window_scale: Some(shift.min(MAX_WINDOW_SCALE)),
-                sack_permitted: true,
-                timestamps: Some(Timestamps {
-                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-                }),
-                sack: SackList::default(),
-            });
+        if let Some(syn) = parse_syn_layout(bytes) {
+            return Ok(syn);
         }
         let mut opts = TcpOptions::default();
         for option in TcpOptionIter::new(bytes) {
