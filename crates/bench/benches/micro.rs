@@ -73,6 +73,18 @@ fn parse_emit(c: &mut Criterion) {
     g.bench_function(format!("emit {n}-byte header-only datagram"), |b| {
         b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&repr), b""))
     });
+    // A duplicate ACK during loss recovery: timestamps and three SACK blocks.
+    let mut dup_ack = repr;
+    for i in 1..=3u32 {
+        dup_ack.options.sack.push(synack_wire::SackBlock {
+            left: repr.ack.wrapping_add(i * 3000),
+            right: repr.ack.wrapping_add(i * 3000 + 1448),
+        });
+    }
+    let len = synack_wire::packet_len(false, &dup_ack, 0);
+    g.bench_function(format!("emit {len}-byte ACK with 3 SACK blocks"), |b| {
+        b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&dup_ack), b""))
+    });
     g.finish();
 }
 

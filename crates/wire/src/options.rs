@@ -384,6 +384,35 @@ impl TcpOptions {
                 return Ok(bytes.len());
             }
         }
+        // Fast path for timestamps with SACK blocks, on every duplicate ACK of a
+        // connection recovering from loss: NOP, NOP, TS, then NOP, NOP, SACK (RFC 2018
+        // §3), in whole-word stores.
+        if let (Some(ts), None, None, false, false) = (
+            self.timestamps,
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            if let Some((head, rest)) = buf.split_first_chunk_mut::<16>() {
+                // At most 4 blocks: the length fits its byte.
+                let sack_len = (2 + 8 * self.sack.len()) as u8;
+                let words = [
+                    NOP_NOP_TIMESTAMPS,
+                    ts.tsval,
+                    ts.tsecr,
+                    u32::from_be_bytes([kind::NOP, kind::NOP, kind::SACK, sack_len]),
+                ];
+                for (out, word) in head.chunks_exact_mut(4).zip(words) {
+                    out.copy_from_slice(&word.to_be_bytes());
+                }
+                for (out, block) in rest.chunks_exact_mut(8).zip(self.sack.as_slice()) {
+                    let edges = (u64::from(block.left) << 32) | u64::from(block.right);
+                    out.copy_from_slice(&edges.to_be_bytes());
+                }
+                return Ok(len);
+            }
+        }
         // Fast path for a full SYN's options: MSS, SACK-permitted, Timestamps, NOP,
         // Window Scale, in the layout below.
         if let (Some(mss), Some(shift), Some(ts), true, true) = (
