@@ -61,6 +61,31 @@ fn parse_emit(c: &mut Criterion) {
         b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&repr), &payload))
     });
     g.finish();
+    // A header-only segment with timestamps, as a pure ACK is: 52 bytes.
+    let mut small = vec![0u8; 1500];
+    let n = synack_wire::emit_packet(&mut small, src, dst, 64, &repr, b"").unwrap();
+    small.truncate(n);
+    let mut g = c.benchmark_group("segment");
+    g.throughput(Throughput::Bytes(small.len() as u64));
+    g.bench_function(format!("parse {n}-byte header-only datagram"), |b| {
+        b.iter(|| synack_wire::parse_packet(black_box(&small)).map(|p| p.payload.len()))
+    });
+    g.bench_function(format!("emit {n}-byte header-only datagram"), |b| {
+        b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&repr), b""))
+    });
+    // A duplicate ACK during loss recovery: timestamps and three SACK blocks.
+    let mut dup_ack = repr;
+    for i in 1..=3u32 {
+        dup_ack.options.sack.push(synack_wire::SackBlock {
+            left: repr.ack.wrapping_add(i * 3000),
+            right: repr.ack.wrapping_add(i * 3000 + 1448),
+        });
+    }
+    let len = synack_wire::packet_len(false, &dup_ack, 0);
+    g.bench_function(format!("emit {len}-byte ACK with 3 SACK blocks"), |b| {
+        b.iter(|| synack_wire::emit_packet(&mut buf, src, dst, 64, black_box(&dup_ack), b""))
+    });
+    g.finish();
 }
 
 fn ack_processing(c: &mut Criterion) {

@@ -311,6 +311,55 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
 }
 
+/// What [`crate::parse_packet`] needs of an IPv4 datagram carrying TCP: source,
+/// destination, TTL and the payload (to the total length). The checks and their order
+/// are those of [`Ipv4Packet::check_len`], [`Ipv4Packet::verify_checksum`],
+/// [`Ipv4Packet::is_fragment`] and the protocol, made on the fixed header read once as
+/// an array rather than field by field through the view.
+///
+/// Errors: [`WireError::Truncated`], [`WireError::UnsupportedIpVersion`],
+/// [`WireError::Ipv4HeaderTooShort`], [`WireError::Ipv4BadTotalLength`],
+/// [`WireError::Ipv4BadChecksum`], [`WireError::Ipv4Fragment`],
+/// [`WireError::UnsupportedProtocol`].
+#[inline(always)]
+pub(crate) fn parse_tcp_datagram(buf: &[u8]) -> Result<(Ipv4Addr, Ipv4Addr, u8, &[u8]), WireError> {
+    // RFC 791 §3.1.
+    let first = *buf.first().ok_or(WireError::Truncated)?;
+    if first >> 4 != 4 {
+        return Err(WireError::UnsupportedIpVersion(first >> 4));
+    }
+    let h = buf
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
+    let ihl = first & 0x0f;
+    if ihl < 5 {
+        return Err(WireError::Ipv4HeaderTooShort(ihl));
+    }
+    let header_len = usize::from(ihl) * 4;
+    let header = buf.get(..header_len).ok_or(WireError::Truncated)?;
+    let total = u16::from_be_bytes([h[TOTAL_LEN.start], h[TOTAL_LEN.start + 1]]);
+    let payload = buf
+        .get(header_len..usize::from(total))
+        .ok_or(WireError::Ipv4BadTotalLength(total))?;
+    let sum = if header_len == HEADER_LEN {
+        checksum::sum_words(h)
+    } else {
+        checksum::sum(header)
+    };
+    if sum != 0xffff {
+        return Err(WireError::Ipv4BadChecksum);
+    }
+    let flags_frag = u16::from_be_bytes([h[FLAGS_FRAG.start], h[FLAGS_FRAG.start + 1]]);
+    if flags_frag & (FLAG_MF | FRAG_OFFSET_MASK) != 0 {
+        return Err(WireError::Ipv4Fragment);
+    }
+    if h[PROTOCOL] != crate::ip_protocol::TCP {
+        return Err(WireError::UnsupportedProtocol(h[PROTOCOL]));
+    }
+    let addr = |at: usize| Ipv4Addr::new(h[at], h[at + 1], h[at + 2], h[at + 3]);
+    Ok((addr(SRC.start), addr(DST.start), h[TTL], payload))
+}
+
 /// Write a 20-byte IPv4 header for a datagram carrying `payload_len` bytes of
 /// `protocol`: no options, DSCP/ECN 0, identification 0 with Don't Fragment set (an
 /// atomic datagram, RFC 6864 §4.1), the given TTL, and the header checksum.
@@ -326,38 +375,45 @@ pub fn emit_header(
     payload_len: usize,
 ) -> Result<usize, WireError> {
     let total = u16::try_from(HEADER_LEN + payload_len).map_err(|_| WireError::PacketTooLarge)?;
-    let header = buf.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
-    // Built in one array and written with one copy; the checksum summed as five words.
-    let [t0, t1] = total.to_be_bytes();
-    let [f0, f1] = FLAG_DF.to_be_bytes();
-    let [s0, s1, s2, s3] = src.octets();
-    let [d0, d1, d2, d3] = dst.octets();
-    let mut h: [u8; HEADER_LEN] = [
-        0x40 | (HEADER_LEN / 4) as u8, // version 4, IHL 5
-        0,                             // DSCP 0, ECN 0
-        t0,
-        t1,
-        0, // identification 0: an atomic datagram (RFC 6864 §4.1)
-        0,
-        f0, // Don't Fragment, offset 0
-        f1,
-        ttl,
-        protocol,
-        0, // checksum, filled below
-        0,
-        s0,
-        s1,
-        s2,
-        s3,
-        d0,
-        d1,
-        d2,
-        d3,
-    ];
-    let c = !checksum::sum_words(&h);
-    h[CHECKSUM].copy_from_slice(&c.to_be_bytes());
-    header.copy_from_slice(&h);
+    let header = buf
+        .first_chunk_mut::<HEADER_LEN>()
+        .ok_or(WireError::BufferTooSmall)?;
+    write_header(header, src, dst, ttl, protocol, total);
     Ok(HEADER_LEN)
+}
+
+/// The header [`emit_header`] writes, for a datagram of `total` bytes: the checksum
+/// summed from the fields (ten words, eight of them constant or the addresses, RFC
+/// 1071 §2) rather than from bytes just written, and the header written as three
+/// big-endian stores (8, 8 and 4 bytes).
+#[inline(always)]
+pub(crate) fn write_header(
+    h: &mut [u8; HEADER_LEN],
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    protocol: u8,
+    total: u16,
+) {
+    // Version 4, IHL 5, DSCP/ECN 0; total length; identification 0 (an atomic
+    // datagram, RFC 6864 §4.1); Don't Fragment, offset 0.
+    let first = (u64::from(0x4500u16) << 48) | (u64::from(total) << 32) | u64::from(FLAG_DF);
+    let ttl_protocol = u16::from_be_bytes([ttl, protocol]);
+    // The addresses each add as one 32-bit value: the sum of their halves modulo
+    // 2^16 - 1.
+    let sum = 0x4500
+        + u64::from(total)
+        + u64::from(FLAG_DF)
+        + u64::from(ttl_protocol)
+        + u64::from(src.to_bits())
+        + u64::from(dst.to_bits());
+    let c = !checksum::fold(sum);
+    let second = (u64::from(ttl_protocol) << 48) | (u64::from(c) << 32) | u64::from(src.to_bits());
+    let (a, rest) = h.split_at_mut(8);
+    let (b, d) = rest.split_at_mut(8);
+    a.copy_from_slice(&first.to_be_bytes());
+    b.copy_from_slice(&second.to_be_bytes());
+    d.copy_from_slice(&dst.to_bits().to_be_bytes());
 }
 
 #[cfg(test)]

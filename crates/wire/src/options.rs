@@ -44,6 +44,10 @@ pub mod kind {
 /// fixed ones).
 pub const MAX_OPTIONS_LEN: usize = 40;
 
+/// NOP, NOP, Timestamps kind and length: the first word of the usual option layout
+/// (RFC 7323 Appendix A), as a big-endian value.
+const NOP_NOP_TIMESTAMPS: u32 = u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
+
 /// The largest window scale shift (RFC 7323 §2.3); larger received values are read as
 /// this.
 pub const MAX_WINDOW_SCALE: u8 = 14;
@@ -271,6 +275,42 @@ impl<'a> Iterator for TcpOptionIter<'a> {
 
 impl core::iter::FusedIterator for TcpOptionIter<'_> {}
 
+/// The timestamps, if `bytes` are exactly NOP, NOP, Timestamps (RFC 7323 Appendix A):
+/// the layout of nearly every segment of a connection using timestamps, which
+/// [`TcpOptions::parse`] reads as timestamps alone. The first word is compared whole.
+#[inline(always)]
+pub(crate) fn parse_timestamps_only(bytes: &[u8]) -> Option<Timestamps> {
+    let (head, values) = <&[u8; 12]>::try_from(bytes)
+        .ok()?
+        .split_first_chunk::<4>()?;
+    let (tsval, tsecr) = values.split_first_chunk::<4>()?;
+    let tsecr: &[u8; 4] = tsecr.try_into().ok()?;
+    (u32::from_be_bytes(*head) == NOP_NOP_TIMESTAMPS).then(|| Timestamps {
+        tsval: u32::from_be_bytes(*tsval),
+        tsecr: u32::from_be_bytes(*tsecr),
+    })
+}
+
+/// The options, if `bytes` are laid out as Linux and [`TcpOptions::emit`] lay out a
+/// SYN's: MSS, SACK-permitted, Timestamps, NOP, Window Scale. The result is the one
+/// the general loop of [`TcpOptions::parse`] gives.
+#[inline(always)]
+pub(crate) fn parse_syn_layout(bytes: &[u8]) -> Option<TcpOptions> {
+    if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift] = *bytes {
+        return Some(TcpOptions {
+            mss: Some(u16::from_be_bytes([m0, m1])),
+            window_scale: Some(shift.min(MAX_WINDOW_SCALE)),
+            sack_permitted: true,
+            timestamps: Some(Timestamps {
+                tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+            }),
+            sack: SackList::default(),
+        });
+    }
+    None
+}
+
 impl TcpOptions {
     /// The most option bytes a TCP header can hold.
     pub const MAX_LEN: usize = MAX_OPTIONS_LEN;
@@ -290,29 +330,14 @@ impl TcpOptions {
         // Fast path for the layout nearly every segment of a connection using
         // timestamps carries: NOP, NOP, Timestamps (RFC 7323 Appendix A), the same
         // result the general loop gives, without it.
-        if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *bytes {
+        if let Some(ts) = parse_timestamps_only(bytes) {
             return Ok(TcpOptions {
-                timestamps: Some(Timestamps {
-                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-                }),
+                timestamps: Some(ts),
                 ..TcpOptions::default()
             });
         }
-        // Fast path for the SYN layout of Linux and of `emit`: MSS, SACK-permitted,
-        // Timestamps, NOP, Window Scale. Same result as the general loop.
-        if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, shift] = *bytes
-        {
-            return Ok(TcpOptions {
-                mss: Some(u16::from_be_bytes([m0, m1])),
-                window_scale: Some(shift.min(MAX_WINDOW_SCALE)),
-                sack_permitted: true,
-                timestamps: Some(Timestamps {
-                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-                }),
-                sack: SackList::default(),
-            });
+        if let Some(syn) = parse_syn_layout(bytes) {
+            return Ok(syn);
         }
         let mut opts = TcpOptions::default();
         for option in TcpOptionIter::new(bytes) {
@@ -357,6 +382,35 @@ impl TcpOptions {
             if let Some(out) = buf.get_mut(..bytes.len()) {
                 out.copy_from_slice(&bytes);
                 return Ok(bytes.len());
+            }
+        }
+        // Fast path for timestamps with SACK blocks, on every duplicate ACK of a
+        // connection recovering from loss: NOP, NOP, TS, then NOP, NOP, SACK (RFC 2018
+        // §3), in whole-word stores.
+        if let (Some(ts), None, None, false, false) = (
+            self.timestamps,
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            if let Some((head, rest)) = buf.split_first_chunk_mut::<16>() {
+                // At most 4 blocks: the length fits its byte.
+                let sack_len = (2 + 8 * self.sack.len()) as u8;
+                let words = [
+                    NOP_NOP_TIMESTAMPS,
+                    ts.tsval,
+                    ts.tsecr,
+                    u32::from_be_bytes([kind::NOP, kind::NOP, kind::SACK, sack_len]),
+                ];
+                for (out, word) in head.chunks_exact_mut(4).zip(words) {
+                    out.copy_from_slice(&word.to_be_bytes());
+                }
+                for (out, block) in rest.chunks_exact_mut(8).zip(self.sack.as_slice()) {
+                    let edges = (u64::from(block.left) << 32) | u64::from(block.right);
+                    out.copy_from_slice(&edges.to_be_bytes());
+                }
+                return Ok(len);
             }
         }
         // Fast path for a full SYN's options: MSS, SACK-permitted, Timestamps, NOP,
@@ -415,6 +469,74 @@ impl TcpOptions {
         }
         debug_assert_eq!(at, len);
         Ok(len)
+    }
+
+    /// Write the options as [`TcpOptions::emit`] does into `buf`, which must be exactly
+    /// [`TcpOptions::wire_len`] bytes, and return the ones' complement sum of what was
+    /// written ([`TcpOptions::wire_sum`]), for the segment's checksum. Timestamps alone,
+    /// on nearly every segment, are written with two stores and summed from the two
+    /// values; anything else goes through [`TcpOptions::emit`]. Either way the sum
+    /// comes from the fields, not from reading back bytes just written (which would
+    /// stall store-to-load forwarding).
+    ///
+    /// Errors: as [`TcpOptions::emit`]; [`WireError::BufferTooSmall`] also if `buf` is
+    /// longer than the options. Nothing is written on error.
+    #[inline]
+    pub(crate) fn emit_summed(&self, buf: &mut [u8]) -> Result<u64, WireError> {
+        if let (Some(ts), None, None, false, true) = (
+            self.timestamps,
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            // NOP, NOP, kind 8, length 10; TSval, TSecr (RFC 7323 §3.2).
+            let out: &mut [u8; 12] = buf.try_into().map_err(|_| WireError::BufferTooSmall)?;
+            let (head, values) = out.split_at_mut(4);
+            head.copy_from_slice(&NOP_NOP_TIMESTAMPS.to_be_bytes());
+            let values_word = (u64::from(ts.tsval) << 32) | u64::from(ts.tsecr);
+            values.copy_from_slice(&values_word.to_be_bytes());
+            return Ok(u64::from(NOP_NOP_TIMESTAMPS) + u64::from(ts.tsval) + u64::from(ts.tsecr));
+        }
+        if buf.len() != self.wire_len() {
+            return Err(WireError::BufferTooSmall);
+        }
+        self.emit(buf)?;
+        Ok(self.wire_sum())
+    }
+
+    /// The ones' complement sum (RFC 1071), not yet folded, of the bytes
+    /// [`TcpOptions::emit`] writes, computed from the fields: each group of the layout
+    /// ([`TcpOptions::wire_len`]) as its big-endian 32-bit words added as integers,
+    /// which is the sum of their 16-bit halves modulo `2^16 - 1` (`2^16 ≡ 1`).
+    pub(crate) fn wire_sum(&self) -> u64 {
+        // Kind and length bytes as the words they make: NOP = 1, EOL never written.
+        let word = |bytes: [u8; 4]| u64::from(u32::from_be_bytes(bytes));
+        let mut sum = 0;
+        if let Some(mss) = self.mss {
+            sum += word([kind::MSS, 4, 0, 0]) + u64::from(mss);
+        }
+        let ts_sum = |ts: Timestamps| u64::from(ts.tsval) + u64::from(ts.tsecr);
+        match (self.timestamps, self.sack_permitted) {
+            (Some(ts), true) => {
+                sum += word([kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]) + ts_sum(ts)
+            }
+            (Some(ts), false) => sum += u64::from(NOP_NOP_TIMESTAMPS) + ts_sum(ts),
+            (None, true) => sum += word([kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
+            (None, false) => {}
+        }
+        if let Some(shift) = self.window_scale {
+            sum += word([kind::NOP, kind::WINDOW_SCALE, 3, shift]);
+        }
+        if !self.sack.is_empty() {
+            // The length byte fits: at most 4 blocks.
+            let len = (2 + 8 * self.sack.len()) as u8;
+            sum += word([kind::NOP, kind::NOP, kind::SACK, len]);
+            for block in self.sack.as_slice() {
+                sum += u64::from(block.left) + u64::from(block.right);
+            }
+        }
+        sum
     }
 
     /// How many SACK blocks fit in the option space left by the other options (0..=4):
@@ -495,6 +617,64 @@ mod tests {
         let mut small = [0u8; 19];
         assert_eq!(syn.emit(&mut small), Err(WireError::BufferTooSmall));
         assert_eq!(small, [0u8; 19]);
+    }
+
+    #[test]
+    fn emit_summed_writes_what_emit_writes_and_sums_it() {
+        let ts = Some(Timestamps {
+            tsval: 0xfffe_fdfc,
+            tsecr: 0x0102_0304,
+        });
+        let cases = [
+            TcpOptions::default(),
+            TcpOptions {
+                timestamps: ts,
+                ..TcpOptions::default()
+            },
+            TcpOptions {
+                timestamps: ts,
+                sack: sack(&[(0xffff_ffff, 7), (9, 0x8000_0000), (1, 2)]),
+                ..TcpOptions::default()
+            },
+            TcpOptions {
+                mss: Some(0xffff),
+                window_scale: Some(14),
+                sack_permitted: true,
+                timestamps: ts,
+                sack: SackList::default(),
+            },
+            TcpOptions {
+                mss: Some(536),
+                window_scale: Some(0),
+                sack_permitted: true,
+                timestamps: None,
+                sack: sack(&[(5, 6), (7, 8), (9, 10)]),
+            },
+            TcpOptions {
+                sack_permitted: true,
+                timestamps: ts,
+                ..TcpOptions::default()
+            },
+        ];
+        for opts in cases {
+            let want = emit(&opts);
+            let mut buf = vec![0u8; want.len()];
+            let sum = opts.emit_summed(&mut buf).unwrap();
+            assert_eq!(buf, want, "{opts:?}");
+            assert_eq!(
+                crate::checksum::fold(sum),
+                crate::checksum::sum(&want),
+                "{opts:?}"
+            );
+            assert_eq!(opts.wire_sum() % 0xffff, sum % 0xffff, "{opts:?}");
+            // Any other length is refused, with nothing written.
+            let mut longer = vec![0u8; want.len() + 4];
+            assert_eq!(
+                opts.emit_summed(&mut longer),
+                Err(WireError::BufferTooSmall)
+            );
+            assert!(longer.iter().all(|&b| b == 0));
+        }
     }
 
     fn sack(blocks: &[(u32, u32)]) -> SackList {

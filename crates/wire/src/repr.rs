@@ -177,7 +177,15 @@ impl SackList {
 
 /// The options synack understands, parsed out of (or to be written into) a TCP header.
 /// Unknown options are skipped when parsing and never emitted.
+///
+/// The layout is C's, fields in the order written, so that each `Option`'s
+/// undefined payload sits next to its own tag: in the compiler's order the payload of
+/// `mss` fell just before `sack`, and options built with `mss: None` were written
+/// into a parsed header by a copy through the stack whose loads straddled the
+/// stores that had just zeroed the SACK list (a store-to-load forwarding stall on
+/// every segment parsed); the size is the same, 56 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
 pub struct TcpOptions {
     /// MSS (kind 2), RFC 9293 §3.7.1.
     pub mss: Option<u16>,

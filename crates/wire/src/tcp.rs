@@ -336,23 +336,54 @@ impl TcpRepr {
             .as_mut()
             .get_mut(..header_len)
             .ok_or(WireError::BufferTooSmall)?;
-        let (fixed, options) = buf.split_at_mut(HEADER_LEN);
-        // The fixed header built in one array and written with one copy.
-        let mut h = [0u8; HEADER_LEN];
-        h[SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
-        h[DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
-        h[SEQ].copy_from_slice(&self.seq.to_be_bytes());
-        h[ACK].copy_from_slice(&self.ack.to_be_bytes());
-        // Data offset in 32-bit words; the reserved bits stay zero (RFC 9293 §3.1).
-        h[OFFSET] = ((header_len / 4) as u8) << 4;
-        h[FLAGS] = self.flags.bits();
-        h[WINDOW].copy_from_slice(&self.window.to_be_bytes());
+        let (fixed, options) = buf
+            .split_first_chunk_mut::<HEADER_LEN>()
+            .ok_or(WireError::BufferTooSmall)?;
         // CHECKSUM stays zero: the caller sums the segment with it so.
-        h[URGENT].copy_from_slice(&self.urgent.to_be_bytes());
-        fixed.copy_from_slice(&h);
+        write_fixed(fixed, self, header_len, 0);
         self.options.emit(options)?;
         Ok(())
     }
+
+    /// The ones' complement sum (not folded) of the fixed header [`write_fixed`] writes
+    /// for this header, its checksum field zero, from the fields: each 16-bit field
+    /// and each half of a 32-bit one is a word (a 32-bit value added whole is the sum
+    /// of its halves modulo `2^16 - 1`).
+    #[inline(always)]
+    fn fixed_sum(&self, header_len: usize) -> u64 {
+        u64::from(self.src_port)
+            + u64::from(self.dst_port)
+            + u64::from(self.seq)
+            + u64::from(self.ack)
+            + u64::from(offset_and_flags(header_len, self.flags))
+            + u64::from(self.window)
+            + u64::from(self.urgent)
+    }
+}
+
+/// The 16-bit word of data offset (header length in 32-bit words), reserved bits
+/// (zero, RFC 9293 §3.1) and control bits.
+#[inline(always)]
+fn offset_and_flags(header_len: usize, flags: TcpFlags) -> u16 {
+    (((header_len / 4) as u16) << 12) | u16::from(flags.bits())
+}
+
+/// Write the fixed header of `repr`, `header_len` bytes long with its options, and
+/// `checksum`, as three big-endian stores (8, 8 and 4 bytes) rather than a field at a
+/// time or through a copy of an array built on the stack.
+#[inline(always)]
+fn write_fixed(h: &mut [u8; HEADER_LEN], repr: &TcpRepr, header_len: usize, checksum: u16) {
+    let ports_seq =
+        (u64::from(repr.src_port) << 48) | (u64::from(repr.dst_port) << 32) | u64::from(repr.seq);
+    let ack_offset_window = (u64::from(repr.ack) << 32)
+        | (u64::from(offset_and_flags(header_len, repr.flags)) << 16)
+        | u64::from(repr.window);
+    let checksum_urgent = (u32::from(checksum) << 16) | u32::from(repr.urgent);
+    let (a, rest) = h.split_at_mut(8);
+    let (b, c) = rest.split_at_mut(8);
+    a.copy_from_slice(&ports_seq.to_be_bytes());
+    b.copy_from_slice(&ack_offset_window.to_be_bytes());
+    c.copy_from_slice(&checksum_urgent.to_be_bytes());
 }
 
 /// Parse a TCP segment (the whole of `segment`) that travelled from `src` to `dst`:
@@ -365,7 +396,9 @@ impl TcpRepr {
 /// hit — then [`WireError::TcpDataOffsetTooSmall`], [`WireError::TcpDataOffsetTooLarge`]
 /// and option errors.
 pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &[u8]), WireError> {
-    let (fixed, options, payload) = parse_tcp_parts(segment, src, dst)?;
+    // Mixed families or an over-long segment have no pseudo-header: a bad checksum.
+    let pseudo = checksum::pseudo_header(src, dst, ip_protocol::TCP, segment.len()).ok();
+    let (fixed, options, payload) = parse_tcp_parts(segment, pseudo.map(|c| c.sum()))?;
     Ok((
         TcpRepr::from_fixed(fixed, TcpOptions::parse(options)?),
         payload,
@@ -379,24 +412,30 @@ pub(crate) type TcpParts<'a> = (&'a [u8; HEADER_LEN], &'a [u8], &'a [u8]);
 /// and the payload, all borrowed. [`crate::parse_packet`] builds the header from them
 /// where it returns it, so the parsed header is not copied from one `Result` into
 /// another (a copy read back with wider loads than it was written with, which stalls).
+/// `pseudo` is the pseudo-header's sum for this segment, computed by the caller for
+/// its address family (`None`: there is none, and the checksum cannot verify).
+#[inline(always)]
 pub(crate) fn parse_tcp_parts(
     segment: &[u8],
-    src: IpAddr,
-    dst: IpAddr,
+    pseudo: Option<u16>,
 ) -> Result<TcpParts<'_>, WireError> {
-    let fixed = segment
-        .first_chunk::<HEADER_LEN>()
+    let (fixed, rest) = segment
+        .split_first_chunk::<HEADER_LEN>()
         .ok_or(WireError::Truncated)?;
-    if !TcpSegment::new_unchecked(segment).verify_checksum(src, dst) {
-        return Err(WireError::TcpBadChecksum);
+    // RFC 9293 §3.1, MUST-3: the sum over pseudo-header and segment is all ones.
+    match pseudo {
+        Some(p) if checksum::add16(p, checksum::sum(segment)) == 0xffff => {}
+        _ => return Err(WireError::TcpBadChecksum),
     }
-    let view = TcpSegment::new_checked(segment)?;
-    let header_len = view.header_len();
-    Ok((
-        fixed,
-        &segment[HEADER_LEN..header_len],
-        &segment[header_len..],
-    ))
+    // The structural checks of `TcpSegment::check_len`, in its order.
+    let offset = fixed[OFFSET] >> 4;
+    if offset < 5 {
+        return Err(WireError::TcpDataOffsetTooSmall(offset));
+    }
+    let (options, payload) = rest
+        .split_at_checked(usize::from(offset) * 4 - HEADER_LEN)
+        .ok_or(WireError::TcpDataOffsetTooLarge(offset))?;
+    Ok((fixed, options, payload))
 }
 
 /// Write the TCP segment `repr` + `payload` travelling from `src` to `dst` at the start
@@ -413,10 +452,10 @@ pub fn emit_tcp(
     repr: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    let (len, pseudo) = check_emit(buf, src, dst, repr, payload.len())?;
-    let header_len = len - payload.len();
-    buf[header_len..len].copy_from_slice(payload);
-    write_checked(buf, repr, len, pseudo)
+    let (len, options_len, pseudo) = check_emit(buf, src, dst, repr, payload.len())?;
+    let segment = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+    segment[len - payload.len()..].copy_from_slice(payload);
+    write_segment(segment, repr, options_len, pseudo)
 }
 
 /// As [`emit_tcp`], for a payload of `payload_len` bytes that the caller has already
@@ -431,35 +470,62 @@ pub fn emit_tcp_in_place(
     repr: &TcpRepr,
     payload_len: usize,
 ) -> Result<usize, WireError> {
-    let (len, pseudo) = check_emit(buf, src, dst, repr, payload_len)?;
-    write_checked(buf, repr, len, pseudo)
+    let (len, options_len, pseudo) = check_emit(buf, src, dst, repr, payload_len)?;
+    let segment = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+    write_segment(segment, repr, options_len, pseudo)
 }
 
-/// The header of a `len`-byte segment whose payload is in place, and the checksum
-/// from the pseudo-header sum `pseudo`, after [`check_emit`] passed.
-fn write_checked(
-    buf: &mut [u8],
+/// Write the header of the segment that is the whole of `segment`, its payload
+/// already in place after the header, with the checksum over the pseudo-header sum
+/// `pseudo` and the segment (RFC 9293 §3.1, MUST-2); returns the segment's length.
+/// `options_len` is `repr.options.wire_len()`, which the caller has checked against
+/// [`MAX_OPTIONS_LEN`] (as it has the segment's length).
+///
+/// The header's part of the checksum is summed from `repr`'s fields and only the
+/// payload is read: the header is written once, checksum included, and never read
+/// back (reading back bytes just stored with wider loads stalls store-to-load
+/// forwarding, and a header-only segment then needs no summing of bytes at all).
+///
+/// Errors: [`WireError::BufferTooSmall`] if `segment` is shorter than the header
+/// (callers have checked).
+pub(crate) fn write_segment(
+    segment: &mut [u8],
     repr: &TcpRepr,
-    len: usize,
-    mut pseudo: checksum::Checksum,
+    options_len: usize,
+    pseudo: u16,
 ) -> Result<usize, WireError> {
-    let out = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
-    let mut segment = TcpSegment::new_unchecked(out);
-    repr.emit(&mut segment)?;
-    let value = pseudo.add_bytes(segment.buffer).finish();
-    segment.set_checksum(value);
+    let len = segment.len();
+    let header_len = HEADER_LEN + options_len;
+    let (fixed, rest) = segment
+        .split_first_chunk_mut::<HEADER_LEN>()
+        .ok_or(WireError::BufferTooSmall)?;
+    let (options, payload) = rest
+        .split_at_mut_checked(options_len)
+        .ok_or(WireError::BufferTooSmall)?;
+    let options_sum = repr.options.emit_summed(options)?;
+    // The payload starts at an even offset (the header is whole 32-bit words), so its
+    // sum adds to the header's as it is (RFC 1071 §2).
+    let payload_sum = if payload.is_empty() {
+        0
+    } else {
+        checksum::sum(payload)
+    };
+    let total =
+        u64::from(pseudo) + repr.fixed_sum(header_len) + options_sum + u64::from(payload_sum);
+    write_fixed(fixed, repr, header_len, !checksum::fold(total));
     Ok(len)
 }
 
-/// The checks [`emit_tcp`] makes before writing anything: the segment's length, and
-/// the pseudo-header's sum (computed for the length check anyway).
+/// The checks [`emit_tcp`] makes before writing anything: the segment's length and
+/// its options' length, and the pseudo-header's sum (computed for the length check
+/// anyway).
 fn check_emit(
     buf: &[u8],
     src: IpAddr,
     dst: IpAddr,
     repr: &TcpRepr,
     payload_len: usize,
-) -> Result<(usize, checksum::Checksum), WireError> {
+) -> Result<(usize, usize, u16), WireError> {
     let options_len = repr.options.wire_len();
     if src.is_ipv4() != dst.is_ipv4() {
         return Err(WireError::AddressFamilyMismatch);
@@ -473,7 +539,7 @@ fn check_emit(
     if buf.len() < len {
         return Err(WireError::BufferTooSmall);
     }
-    Ok((len, pseudo))
+    Ok((len, options_len, pseudo.sum()))
 }
 
 #[cfg(test)]
