@@ -67,8 +67,9 @@ impl Connection {
         self.earliest_armed < entry || self.keepalive.is_some()
     }
 
-    /// The earliest time any of this connection's timers is due. (Runs after every
-    /// event on the connection: a branch-free minimum, no iterator chain.) An unarmed
+    /// The earliest time any of this connection's timers is due. (Runs after an event
+    /// that armed a timer, see [`Connection::arm`]: a branch-free minimum, no iterator
+    /// chain.) An unarmed
     /// timer counts as FAR_FUTURE, and so does one armed that far away: it would never
     /// fire in a run either.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
