@@ -297,6 +297,9 @@ impl Endpoint {
         let conn = make(&mut ctx, id);
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, (index, generation));
+        // The only place the count grows.
+        let live = self.conns.len();
+        self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);
         self.demux.insert(tuple, Holder::Conn(index));
         id
     }
@@ -747,16 +750,16 @@ impl Endpoint {
             stats.buffer_memory_peak = stats.buffer_memory_peak.max(stats.buffer_memory);
             c.mem_charged = bytes;
         }
-        let live = self.conns.len();
-        self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);
-        let Some(c) = self.conns.get_any_mut(index) else {
-            return;
-        };
-        // Listener bookkeeping for passive connections.
-        if let crate::connection::Origin::Passive {
-            listener,
-            generation,
-        } = c.origin
+        // Listener bookkeeping, for passive connections their listener still counts
+        // (`listener_queue` is `None` for every other connection).
+        let counted = c.listener_queue != ListenerQueue::None;
+        if let (
+            true,
+            crate::connection::Origin::Passive {
+                listener,
+                generation,
+            },
+        ) = (counted, c.origin)
         {
             let leaving_syn =
                 c.listener_queue == ListenerQueue::Syn && c.state != State::SynReceived;
@@ -841,7 +844,7 @@ impl Endpoint {
             self.ready.push_back(index);
         }
         c.arm_buffer_release(now);
-        self.schedule_conn_timer(index);
+        schedule_timer(&mut self.timers, c, index);
     }
 
     /// Free a connection's slot, and its buffers from the memory count.
@@ -854,28 +857,11 @@ impl Endpoint {
         self.conns.free(index);
     }
 
-    /// Keep one timer-queue entry per connection at (or before) its earliest deadline.
-    /// The deadline is recomputed only when a timer was armed since the last time
-    /// (`Connection::earliest_armed`): most events push timers later, not earlier.
+    /// Keep one timer-queue entry per connection at (or before) its earliest deadline
+    /// ([`schedule_timer`]).
     fn schedule_conn_timer(&mut self, index: u32) {
-        let Some(c) = self.conns.get_any_mut(index) else {
-            return;
-        };
-        let entry = c.timer_entry;
-        if entry != Instant::FAR_FUTURE && !c.deadline_may_precede(entry) {
-            debug_assert!(
-                c.next_deadline().is_none_or(|d| d >= entry),
-                "a timer was armed without Connection::arm"
-            );
-            return;
-        }
-        c.earliest_armed = Instant::FAR_FUTURE;
-        if let Some(d) = c.next_deadline() {
-            if d < c.timer_entry {
-                c.timer_entry = d;
-                self.timers
-                    .schedule(d, TimerKey::Conn(index, c.id.generation));
-            }
+        if let Some(c) = self.conns.get_any_mut(index) {
+            schedule_timer(&mut self.timers, c, index);
         }
     }
 
@@ -1086,4 +1072,26 @@ impl Endpoint {
 /// either, and `add_address` filters them out.
 fn is_limited_broadcast(ip: IpAddr) -> bool {
     matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
+}
+
+/// Keep one timer-queue entry for connection `c` (at slab `index`) at (or before) its
+/// earliest deadline. The deadline is recomputed only when a timer was armed since the
+/// last time (`Connection::earliest_armed`): most events push timers later, not
+/// earlier.
+fn schedule_timer(timers: &mut TimerQueue<TimerKey>, c: &mut Connection, index: u32) {
+    let entry = c.timer_entry;
+    if entry != Instant::FAR_FUTURE && !c.deadline_may_precede(entry) {
+        debug_assert!(
+            c.next_deadline().is_none_or(|d| d >= entry),
+            "a timer was armed without Connection::arm"
+        );
+        return;
+    }
+    c.earliest_armed = Instant::FAR_FUTURE;
+    if let Some(d) = c.next_deadline() {
+        if d < c.timer_entry {
+            c.timer_entry = d;
+            timers.schedule(d, TimerKey::Conn(index, c.id.generation));
+        }
+    }
 }
