@@ -958,14 +958,19 @@ impl Endpoint {
                 let at = synack_wire::payload_offset(ipv6, repr);
                 let emitted = match buf.get_mut(at..at + out.len) {
                     Some(payload) => {
-                        c.send_buf.peek(out.data_offset, payload);
-                        synack_wire::emit_packet_in_place(
+                        let sum = if out.len == 0 {
+                            0
+                        } else {
+                            c.send_buf.peek_summed(out.data_offset, payload).1
+                        };
+                        synack_wire::emit_packet_in_place_summed(
                             buf,
                             tuple.local.ip(),
                             tuple.remote.ip(),
                             self.config.hop_limit,
                             repr,
                             out.len,
+                            sum,
                         )
                     }
                     None => Err(synack_wire::WireError::BufferTooSmall),

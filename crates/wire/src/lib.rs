@@ -219,7 +219,9 @@ pub fn emit_packet(
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize, WireError> {
-    emit_datagram(buf, src, dst, hop_limit, tcp, payload.len(), Some(payload))
+    // Summed from the caller's slice, before the copy (see `emit_packet_in_place_summed`).
+    let sum = checksum::sum(payload);
+    emit_datagram(buf, src, dst, hop_limit, tcp, Payload::Copy(payload, sum))
 }
 
 /// Where [`emit_packet_in_place`] expects the payload: this many bytes into the
@@ -240,11 +242,44 @@ pub fn emit_packet_in_place(
     tcp: &TcpRepr,
     payload_len: usize,
 ) -> Result<usize, WireError> {
-    emit_datagram(buf, src, dst, hop_limit, tcp, payload_len, None)
+    let payload = Payload::InPlace {
+        len: payload_len,
+        sum: None,
+    };
+    emit_datagram(buf, src, dst, hop_limit, tcp, payload)
 }
 
-/// [`emit_packet`] (`copy` is the payload) and [`emit_packet_in_place`] (`copy` is
-/// `None`). Every check comes first, in the documented order, so that nothing is
+/// As [`emit_packet_in_place`], with `payload_sum`, the payload's [`checksum::sum`],
+/// already known: the sender takes it from its send buffer before copying, so that the
+/// payload just written into `buf` is not read back at once (a read of fresh stores at
+/// another alignment waits for them). Only the headers are summed here.
+pub fn emit_packet_in_place_summed(
+    buf: &mut [u8],
+    src: IpAddr,
+    dst: IpAddr,
+    hop_limit: u8,
+    tcp: &TcpRepr,
+    payload_len: usize,
+    payload_sum: u16,
+) -> Result<usize, WireError> {
+    let payload = Payload::InPlace {
+        len: payload_len,
+        sum: Some(payload_sum),
+    };
+    emit_datagram(buf, src, dst, hop_limit, tcp, payload)
+}
+
+/// The payload of a datagram [`emit_datagram`] writes.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    /// To be copied into the datagram; its [`checksum::sum`].
+    Copy(&'a [u8], u16),
+    /// Already in place, `len` bytes; its sum if the caller has it.
+    InPlace { len: usize, sum: Option<u16> },
+}
+
+/// [`emit_packet`] (a payload to copy) and [`emit_packet_in_place`] and
+/// [`emit_packet_in_place_summed`] (a payload in place). Every check comes first, in the documented order, so that nothing is
 /// written on error: options length ([`WireError::TcpOptionsTooLong`]), address
 /// families, datagram length ([`WireError::PacketTooLarge`]), buffer length. The
 /// options' length is computed once, and the address family matched once.
@@ -255,9 +290,12 @@ fn emit_datagram(
     dst: IpAddr,
     hop_limit: u8,
     tcp: &TcpRepr,
-    payload_len: usize,
-    copy: Option<&[u8]>,
+    payload: Payload<'_>,
 ) -> Result<usize, WireError> {
+    let (payload_len, copy, payload_sum) = match payload {
+        Payload::Copy(bytes, sum) => (bytes.len(), Some(bytes), Some(sum)),
+        Payload::InPlace { len, sum } => (len, None, sum),
+    };
     let options_len = tcp.options.wire_len();
     if options_len > options::MAX_OPTIONS_LEN {
         return Err(WireError::TcpOptionsTooLong(options_len));
@@ -278,7 +316,7 @@ fn emit_datagram(
                 .split_first_chunk_mut::<{ ipv4::HEADER_LEN }>()
                 .ok_or(WireError::BufferTooSmall)?;
             let pseudo = checksum::pseudo_header_v4(s, d, ip_protocol::TCP, segment_field);
-            tcp::write_segment(segment, tcp, options_len, pseudo.sum())?;
+            tcp::write_segment(segment, tcp, options_len, pseudo.sum(), payload_sum)?;
             ipv4::write_header(header, s, d, hop_limit, ip_protocol::TCP, total_field);
             Ok(total)
         }
@@ -292,7 +330,7 @@ fn emit_datagram(
             let (header, segment) = out.split_at_mut(ipv6::HEADER_LEN);
             let pseudo =
                 checksum::pseudo_header_v6(s, d, ip_protocol::TCP, u32::from(segment_field));
-            tcp::write_segment(segment, tcp, options_len, pseudo.sum())?;
+            tcp::write_segment(segment, tcp, options_len, pseudo.sum(), payload_sum)?;
             ipv6::emit_header(header, s, d, hop_limit, ip_protocol::TCP, segment_len)?;
             Ok(total)
         }

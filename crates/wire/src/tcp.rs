@@ -454,8 +454,11 @@ pub fn emit_tcp(
 ) -> Result<usize, WireError> {
     let (len, options_len, pseudo) = check_emit(buf, src, dst, repr, payload.len())?;
     let segment = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+    // Summed from the caller's slice, before the copy (see
+    // `crate::emit_packet_in_place_summed`).
+    let sum = checksum::sum(payload);
     segment[len - payload.len()..].copy_from_slice(payload);
-    write_segment(segment, repr, options_len, pseudo)
+    write_segment(segment, repr, options_len, pseudo, Some(sum))
 }
 
 /// As [`emit_tcp`], for a payload of `payload_len` bytes that the caller has already
@@ -472,7 +475,7 @@ pub fn emit_tcp_in_place(
 ) -> Result<usize, WireError> {
     let (len, options_len, pseudo) = check_emit(buf, src, dst, repr, payload_len)?;
     let segment = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
-    write_segment(segment, repr, options_len, pseudo)
+    write_segment(segment, repr, options_len, pseudo, None)
 }
 
 /// Write the header of the segment that is the whole of `segment`, its payload
@@ -493,6 +496,7 @@ pub(crate) fn write_segment(
     repr: &TcpRepr,
     options_len: usize,
     pseudo: u16,
+    payload_sum: Option<u16>,
 ) -> Result<usize, WireError> {
     let len = segment.len();
     let header_len = HEADER_LEN + options_len;
@@ -505,10 +509,12 @@ pub(crate) fn write_segment(
     let options_sum = repr.options.emit_summed(options)?;
     // The payload starts at an even offset (the header is whole 32-bit words), so its
     // sum adds to the header's as it is (RFC 1071 §2).
-    let payload_sum = if payload.is_empty() {
-        0
-    } else {
-        checksum::sum(payload)
+    // `payload_sum`, when the caller has it, was taken before the payload was copied
+    // here.
+    let payload_sum = match payload_sum {
+        Some(s) => s,
+        None if payload.is_empty() => 0,
+        None => checksum::sum(payload),
     };
     let total =
         u64::from(pseudo) + repr.fixed_sum(header_len) + options_sum + u64::from(payload_sum);

@@ -8,8 +8,9 @@ use core::net::IpAddr;
 
 use proptest::prelude::*;
 use synack_wire::{
-    emit_packet, emit_packet_in_place, emit_tcp, emit_tcp_in_place, ip_protocol, ipv4, ipv6,
-    payload_offset, Ipv4Packet, Ipv6Packet, SackList, TcpOption, TcpRepr, TcpSegment,
+    checksum, emit_packet, emit_packet_in_place, emit_packet_in_place_summed, emit_tcp,
+    emit_tcp_in_place, ip_protocol, ipv4, ipv6, payload_offset, Ipv4Packet, Ipv6Packet, SackList,
+    TcpOption, TcpRepr, TcpSegment,
 };
 
 /// The options one at a time with [`TcpOption::emit`], in the layout documented on
@@ -132,6 +133,18 @@ proptest! {
         buf[at..at + payload.len()].copy_from_slice(&payload);
         prop_assert_eq!(
             emit_packet_in_place(&mut buf, src, dst, hop_limit, &repr, payload.len()),
+            Ok(n)
+        );
+        prop_assert_eq!(&buf[..n], &want[..]);
+        prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+
+        // The same with the payload's sum given, as the sender takes it from its send
+        // buffer.
+        let mut buf = vec![0x5au8; n + 7];
+        buf[at..at + payload.len()].copy_from_slice(&payload);
+        let sum = checksum::sum(&payload);
+        prop_assert_eq!(
+            emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, &repr, payload.len(), sum),
             Ok(n)
         );
         prop_assert_eq!(&buf[..n], &want[..]);
