@@ -159,28 +159,34 @@ impl Rack {
     }
 }
 
-/// The probe timeout (§7.2, `TLP_calc_PTO`): two smoothed RTTs (plus the worst-case
-/// delayed ACK when a single segment is out), 1 s before any RTT sample, and never
-/// later than the retransmission timer.
-pub(crate) fn probe_timeout(
-    srtt: Option<Duration>,
+/// When the probe timer set at `now` fires (§7.2, `TLP_calc_PTO`): the probe timeout
+/// is two smoothed RTTs (`srtt_us`, plus the worst-case delayed ACK when a single
+/// segment is out), 1 s before any RTT sample, and never later than the retransmission
+/// timer (`rto_at`). In integer nanoseconds: this runs for every segment sent.
+pub(crate) fn probe_deadline(
+    now: Instant,
+    srtt_us: Option<u32>,
     one_segment_out: bool,
-    until_rto: Option<Duration>,
-) -> Duration {
-    let mut pto = match srtt {
+    rto_at: Option<Instant>,
+) -> Instant {
+    const DELAYED_ACK_NS: u64 = WORST_CASE_DELAYED_ACK.as_nanos() as u64;
+    let pto_ns = match srtt_us {
         Some(s) => {
-            let mut p = 2 * s;
+            let two_rtts = 2_000 * u64::from(s);
             if one_segment_out {
-                p += WORST_CASE_DELAYED_ACK;
+                two_rtts + DELAYED_ACK_NS
+            } else {
+                two_rtts
             }
-            p
         }
-        None => Duration::from_secs(1),
+        None => 1_000_000_000,
     };
-    if let Some(r) = until_rto {
-        pto = pto.min(r);
+    let at = Instant::from_nanos(now.as_nanos().saturating_add(pto_ns));
+    match rto_at {
+        // An RTO already past caps the probe at `now`.
+        Some(rto) => at.min(rto.max(now)),
+        None => at,
     }
-    pto
 }
 
 impl Probe {
@@ -222,6 +228,10 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    fn t(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
     #[test]
     fn reordering_window_is_zero_in_recovery_until_reordering_is_seen() {
         let mut p = RackPersistent::default();
@@ -257,7 +267,6 @@ mod tests {
     #[test]
     fn rack_follows_the_most_recently_sent_delivered_segment() {
         let mut r = Rack::default();
-        let t = Instant::from_millis;
         let d = |x, e, re| Delivered {
             xmit: t(x),
             end: SeqNum(e),
@@ -292,10 +301,16 @@ mod tests {
 
     #[test]
     fn probe_timeout_is_two_rtts_capped_by_the_rto() {
-        assert_eq!(probe_timeout(Some(ms(50)), false, None), ms(100));
-        assert_eq!(probe_timeout(Some(ms(50)), true, None), ms(300));
-        assert_eq!(probe_timeout(Some(ms(50)), true, Some(ms(250))), ms(250));
-        assert_eq!(probe_timeout(None, false, None), ms(1000));
+        let now = t(1_000);
+        assert_eq!(probe_deadline(now, Some(50_000), false, None), t(1_100));
+        assert_eq!(probe_deadline(now, Some(50_000), true, None), t(1_300));
+        assert_eq!(
+            probe_deadline(now, Some(50_000), true, Some(t(1_250))),
+            t(1_250)
+        );
+        assert_eq!(probe_deadline(now, None, false, None), t(2_000));
+        // An RTO deadline already past: the probe is due at once.
+        assert_eq!(probe_deadline(now, Some(50_000), false, Some(t(900))), now);
     }
 
     #[test]

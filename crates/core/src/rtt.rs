@@ -122,6 +122,11 @@ impl RttEstimator {
         u32::from(self.backoff)
     }
 
+    /// The smoothed round-trip time in microseconds, once there has been a measurement.
+    pub fn srtt_us(&self) -> Option<u32> {
+        self.has_sample.then_some(self.srtt_us)
+    }
+
     /// The smoothed round-trip time, once there has been a measurement.
     pub fn srtt(&self) -> Option<Duration> {
         self.has_sample

@@ -503,8 +503,8 @@ impl Connection {
         let karn_waits = !self.ts_ok && self.rtt.backoff_count() > 0;
         let flight = self.flight();
         let one_segment = flight <= u32::from(self.smss);
-        let srtt = self.rtt.srtt();
-        let until_rto = self.rto_at.map(|t| t.saturating_since(now));
+        let srtt_us = self.rtt.srtt_us();
+        let rto_at = self.rto_at;
         let Some(tx) = self.tx.as_mut() else { return };
         if tx.loss_timer.is_some_and(|(_, k)| k == LossTimer::Reorder) {
             return;
@@ -522,9 +522,9 @@ impl Connection {
             }
             return;
         }
-        let pto = rack::probe_timeout(srtt, one_segment, until_rto);
-        tx.loss_timer = Some((now + pto, LossTimer::Probe));
-        self.note_armed(now + pto);
+        let at = rack::probe_deadline(now, srtt_us, one_segment, rto_at);
+        tx.loss_timer = Some((at, LossTimer::Probe));
+        self.note_armed(at);
     }
 
     /// The loss-detection timer fired (from `timers`).
