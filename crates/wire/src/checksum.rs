@@ -274,26 +274,31 @@ fn sum_scalar(data: &[u8]) -> u64 {
         acc[0] += w(a0) + w(a1);
         acc[1] += w(b0) + w(b1);
     }
-    let (words, mut rest) = rest.as_chunks::<8>();
+    let (words, rest) = rest.as_chunks::<8>();
     for w in words {
         acc[0] += word(w);
     }
-    // At most 7 bytes left, starting at an even offset: fixed-size reads (no call to
-    // `memcpy` for a handful of bytes); an odd final byte is padded with a zero after
-    // it, the RFC 1071 rule.
-    let mut tail = 0u128;
+    fold128(acc[0] + acc[1] + u128::from(sum_tail(rest)))
+}
+
+/// The last bytes of a sum, at most 7, starting at an even offset: fixed-size reads (no
+/// call to `memcpy` for a handful of bytes); an odd final byte is padded with a zero
+/// after it, the RFC 1071 rule.
+#[inline(always)]
+fn sum_tail(mut rest: &[u8]) -> u64 {
+    let mut tail = 0u64;
     if let Some((four, r)) = rest.split_first_chunk::<4>() {
-        tail += u128::from(u32::from_ne_bytes(*four));
+        tail += u64::from(u32::from_ne_bytes(*four));
         rest = r;
     }
     if let Some((two, r)) = rest.split_first_chunk::<2>() {
-        tail += u128::from(u16::from_ne_bytes(*two));
+        tail += u64::from(u16::from_ne_bytes(*two));
         rest = r;
     }
     if let Some(&last) = rest.first() {
-        tail += u128::from(u16::from_ne_bytes([last, 0]));
+        tail += u64::from(u16::from_ne_bytes([last, 0]));
     }
-    fold128(acc[0] + acc[1] + tail)
+    tail
 }
 
 /// The loop for short data (below [`VECTOR_MIN`], headers above all): the bytes taken
@@ -322,22 +327,8 @@ fn sum_short(data: &[u8]) -> u64 {
         acc += word(piece);
         rest = r;
     }
-    // At most 7 bytes left, starting at an even offset; an odd final byte is padded
-    // with a zero after it (RFC 1071).
-    let mut tail = 0u64;
-    if let Some((four, r)) = rest.split_first_chunk::<4>() {
-        tail += u64::from(u32::from_ne_bytes(*four));
-        rest = r;
-    }
-    if let Some((two, r)) = rest.split_first_chunk::<2>() {
-        tail += u64::from(u16::from_ne_bytes(*two));
-        rest = r;
-    }
-    if let Some(&last) = rest.first() {
-        tail += u64::from(u16::from_ne_bytes([last, 0]));
-    }
     // A slice holds fewer than 2^61 words of less than 2^64: no overflow.
-    fold128(acc + u128::from(tail))
+    fold128(acc + u128::from(sum_tail(rest)))
 }
 
 /// The native-endian 64-bit words of `N` bytes (a multiple of 8), added.

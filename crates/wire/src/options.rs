@@ -48,6 +48,16 @@ pub const MAX_OPTIONS_LEN: usize = 40;
 /// (RFC 7323 Appendix A), as a big-endian value.
 const NOP_NOP_TIMESTAMPS: u32 = u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
 
+/// NOP, NOP, kind 8, length 10; TSval, TSecr (RFC 7323 §3.2): the timestamps as nearly
+/// every segment carries them, written as two stores.
+#[inline(always)]
+fn write_nop_nop_timestamps(out: &mut [u8; 12], ts: Timestamps) {
+    let (head, values) = out.split_at_mut(4);
+    head.copy_from_slice(&NOP_NOP_TIMESTAMPS.to_be_bytes());
+    let values_word = (u64::from(ts.tsval) << 32) | u64::from(ts.tsecr);
+    values.copy_from_slice(&values_word.to_be_bytes());
+}
+
 /// The largest window scale shift (RFC 7323 §2.3); larger received values are read as
 /// this.
 pub const MAX_WINDOW_SCALE: u8 = 14;
@@ -368,47 +378,25 @@ impl TcpOptions {
             return Err(WireError::TcpOptionsTooLong(len));
         }
         let buf = buf.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
-        // Fast path for timestamps alone, on nearly every segment: NOP, NOP, TS.
-        if let (Some(ts), None, None, false, true) = (
+        // Fast path for timestamps, alone on nearly every segment and with SACK blocks
+        // on every duplicate ACK of a connection recovering from loss: NOP, NOP, TS,
+        // then NOP, NOP, SACK (RFC 2018 §3), in whole-word stores.
+        if let (Some(ts), None, None, false) = (
             self.timestamps,
             self.mss,
             self.window_scale,
             self.sack_permitted,
-            self.sack.is_empty(),
         ) {
-            let mut bytes = [1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0];
-            bytes[4..8].copy_from_slice(&ts.tsval.to_be_bytes());
-            bytes[8..12].copy_from_slice(&ts.tsecr.to_be_bytes());
-            if let Some(out) = buf.get_mut(..bytes.len()) {
-                out.copy_from_slice(&bytes);
-                return Ok(bytes.len());
-            }
-        }
-        // Fast path for timestamps with SACK blocks, on every duplicate ACK of a
-        // connection recovering from loss: NOP, NOP, TS, then NOP, NOP, SACK (RFC 2018
-        // §3), in whole-word stores.
-        if let (Some(ts), None, None, false, false) = (
-            self.timestamps,
-            self.mss,
-            self.window_scale,
-            self.sack_permitted,
-            self.sack.is_empty(),
-        ) {
-            if let Some((head, rest)) = buf.split_first_chunk_mut::<16>() {
-                // At most 4 blocks: the length fits its byte.
-                let sack_len = (2 + 8 * self.sack.len()) as u8;
-                let words = [
-                    NOP_NOP_TIMESTAMPS,
-                    ts.tsval,
-                    ts.tsecr,
-                    u32::from_be_bytes([kind::NOP, kind::NOP, kind::SACK, sack_len]),
-                ];
-                for (out, word) in head.chunks_exact_mut(4).zip(words) {
-                    out.copy_from_slice(&word.to_be_bytes());
-                }
-                for (out, block) in rest.chunks_exact_mut(8).zip(self.sack.as_slice()) {
-                    let edges = (u64::from(block.left) << 32) | u64::from(block.right);
-                    out.copy_from_slice(&edges.to_be_bytes());
+            if let Some((head, rest)) = buf.split_first_chunk_mut::<12>() {
+                write_nop_nop_timestamps(head, ts);
+                if let Some((word, blocks)) = rest.split_first_chunk_mut::<4>() {
+                    // At most 4 blocks: the length fits its byte.
+                    let sack_len = (2 + 8 * self.sack.len()) as u8;
+                    word.copy_from_slice(&[kind::NOP, kind::NOP, kind::SACK, sack_len]);
+                    for (out, block) in blocks.chunks_exact_mut(8).zip(self.sack.as_slice()) {
+                        let edges = (u64::from(block.left) << 32) | u64::from(block.right);
+                        out.copy_from_slice(&edges.to_be_bytes());
+                    }
                 }
                 return Ok(len);
             }
@@ -490,12 +478,8 @@ impl TcpOptions {
             self.sack_permitted,
             self.sack.is_empty(),
         ) {
-            // NOP, NOP, kind 8, length 10; TSval, TSecr (RFC 7323 §3.2).
             let out: &mut [u8; 12] = buf.try_into().map_err(|_| WireError::BufferTooSmall)?;
-            let (head, values) = out.split_at_mut(4);
-            head.copy_from_slice(&NOP_NOP_TIMESTAMPS.to_be_bytes());
-            let values_word = (u64::from(ts.tsval) << 32) | u64::from(ts.tsecr);
-            values.copy_from_slice(&values_word.to_be_bytes());
+            write_nop_nop_timestamps(out, ts);
             return Ok(u64::from(NOP_NOP_TIMESTAMPS) + u64::from(ts.tsval) + u64::from(ts.tsecr));
         }
         if buf.len() != self.wire_len() {
