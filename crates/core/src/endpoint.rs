@@ -763,7 +763,7 @@ impl Endpoint {
         {
             let leaving_syn =
                 c.listener_queue == ListenerQueue::Syn && c.state != State::SynReceived;
-            let dead = c.state == State::Closed && c.listener_queue != ListenerQueue::None;
+            let dead = c.state == State::Closed;
             if leaving_syn || dead {
                 if let Some(l) = self.listeners.get_mut(listener, generation) {
                     l.leave(c.listener_queue);
