@@ -840,8 +840,28 @@ impl Endpoint {
             return;
         }
         if !c.tx_queued {
-            c.tx_queued = true;
-            self.ready.push_back(index);
+            if c.may_send() {
+                c.tx_queued = true;
+                self.ready.push_back(index);
+            } else {
+                // The poll would find nothing and only update the persist timer
+                // (`Connection::may_send`); debug builds run that poll to check.
+                #[cfg(debug_assertions)]
+                {
+                    let mut ctx = Ctx {
+                        now,
+                        config: &self.config,
+                        out: &mut self.out,
+                    };
+                    let out = c.poll_segment(&mut ctx, MAX_SEGMENT_PAYLOAD);
+                    assert!(
+                        out.is_none(),
+                        "may_send said no to a connection with a segment to send"
+                    );
+                }
+                #[cfg(not(debug_assertions))]
+                c.update_persist(now);
+            }
         }
         c.arm_buffer_release(now);
         schedule_timer(&mut self.timers, c, index);

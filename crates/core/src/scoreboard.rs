@@ -222,6 +222,12 @@ impl Scoreboard {
         self.sacked.saturating_add(self.dupack_bytes)
     }
 
+    /// Some byte is deemed lost and not yet retransmitted (NextSeg rule 1 may find a
+    /// segment).
+    pub(crate) fn has_to_resend(&self) -> bool {
+        self.to_resend > 0
+    }
+
     /// Bytes deemed lost.
     pub(crate) fn lost_bytes(&self) -> u32 {
         self.lost

@@ -61,6 +61,41 @@ impl Connection {
         out
     }
 
+    /// Whether [`Connection::poll_segment`] may find a segment to send now. When this
+    /// is false the poll would return `None` having done nothing but
+    /// [`Connection::update_persist`]: every flag the poll clears is clear, there is no
+    /// unsent data or FIN, nothing to retransmit and no probe due. `Endpoint::settle`
+    /// then runs `update_persist` itself rather than queueing the connection for a poll
+    /// that finds nothing, which used to follow every segment sent or received.
+    ///
+    /// It may say yes when the poll finds nothing (a window or cwnd that holds data
+    /// back, Nagle); never no when the poll would send.
+    pub(crate) fn may_send(&self) -> bool {
+        match self.state {
+            State::Closed | State::Listen => false,
+            State::SynSent => self.snd_nxt == self.iss,
+            State::SynReceived => self.snd_nxt == self.iss || self.ack_now,
+            State::TimeWait => self.ack_now,
+            _ => {
+                let data_off = self.snd_nxt.since(self.snd_una) as usize;
+                let buffered = self.send_buf.len();
+                self.ack_now
+                    || self.rst_due
+                    || self.handshake_ack_due
+                    || self.fin_resend_due
+                    || self.probe_due
+                    || self.keepalive_due
+                    || buffered > data_off
+                    || (self.fin_queued && !self.fin_was_acked && data_off <= buffered)
+                    || self.tx.as_ref().is_some_and(|t| {
+                        t.probe_due
+                            || t.board.has_to_resend()
+                            || matches!(t.recovery, Recovery::Fast { .. })
+                    })
+            }
+        }
+    }
+
     /// `<SEQ=ISS><CTL=SYN>` or `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, with our MSS
     /// (MUST-14); the window in a SYN is never scaled. A SYN offers window scaling,
     /// SACK and timestamps as configured; a SYN-ACK answers with those the SYN offered
