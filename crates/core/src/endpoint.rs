@@ -270,33 +270,36 @@ impl Endpoint {
             self.out.stats.connection_limit_drops += 1;
             return Err(Error::ConnectionLimit);
         }
-        let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, local, remote);
-        let id = self.add_conn(now, tuple, |ctx, id| {
-            Connection::connect(ctx, id, tuple, iss, ts_offset)
-        });
+        let isn = self.isn.isn_and_ts_offset(now, local, remote);
+        let id = self.add_conn(now, tuple, isn, |c, ctx| c.connect(ctx));
         self.settle(now, id.index);
         Ok(id)
     }
 
-    /// Store the connection `make` builds (given its handle and a context) in the slab,
-    /// and map `tuple` to it. The one way a connection comes into being: by `connect`,
-    /// a SYN a listener queues, or a SYN cookie that comes back.
+    /// Store a blank TCB for `tuple` in the slab, set it up there with `init` (given a
+    /// context), and map `tuple` to it. The one way a connection comes into being: by
+    /// `connect`, a SYN a listener queues, or a SYN cookie that comes back. The TCB is
+    /// built in its slot and never moved: it is large, and each move is a copy.
     pub(crate) fn add_conn(
         &mut self,
         now: Instant,
         tuple: FourTuple,
-        make: impl FnOnce(&mut Ctx<'_>, ConnId) -> Connection,
+        (iss, ts_offset): (SeqNum, u32),
+        init: impl FnOnce(&mut Connection, &mut Ctx<'_>),
     ) -> ConnId {
         let (index, generation) = self.conns.next_key();
         let id = ConnId { index, generation };
+        let config = &self.config;
+        let (key, conn) = self
+            .conns
+            .insert_with(|| Connection::blank(id, tuple, config, iss, ts_offset, now));
+        debug_assert_eq!(key, (index, generation));
         let mut ctx = Ctx {
             now,
             config: &self.config,
             out: &mut self.out,
         };
-        let conn = make(&mut ctx, id);
-        let key = self.conns.insert(conn);
-        debug_assert_eq!(key, (index, generation));
+        init(conn, &mut ctx);
         // The only place the count grows.
         let live = self.conns.len();
         self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);

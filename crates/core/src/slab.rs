@@ -48,6 +48,26 @@ impl<T> Slab<T> {
         (i, 0)
     }
 
+    /// Store the value `make` returns and give it back in place: built straight into
+    /// its slot (no move of a large value through the stack), with its key.
+    #[inline(always)]
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> ((u32, u32), &mut T) {
+        self.len += 1;
+        let i = match self.free.pop() {
+            Some(i) if (i as usize) < self.slots.len() => i as usize,
+            _ => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    value: None,
+                });
+                self.slots.len() - 1
+            }
+        };
+        let slot = &mut self.slots[i];
+        let generation = slot.generation;
+        ((i as u32, generation), slot.value.insert(make()))
+    }
+
     pub(crate) fn get(&self, index: u32, generation: u32) -> Option<&T> {
         let slot = self.slots.get(index as usize)?;
         if slot.generation != generation {
@@ -140,5 +160,25 @@ mod tests {
         assert!(!s.free(b));
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_key(), (b, gb + 1));
+    }
+
+    #[test]
+    fn insert_with_builds_in_the_key_next_key_named_and_hands_the_value_back() {
+        let mut s = Slab::new();
+        let (a, ga) = s.insert(String::from("a"));
+        s.insert(String::from("b"));
+        assert!(s.free(a));
+        let next = s.next_key();
+        assert_eq!(next, (a, ga + 1));
+        let (key, v) = s.insert_with(|| String::from("c"));
+        assert_eq!(key, next);
+        v.push('!');
+        assert_eq!(s.get(a, ga + 1).map(String::as_str), Some("c!"));
+        assert!(s.get(a, ga).is_none());
+        assert_eq!(s.len(), 2);
+        // With no free slot, a new one at the end.
+        let (key, _) = s.insert_with(|| String::from("d"));
+        assert_eq!(key, (2, 0));
+        assert_eq!(s.len(), 3);
     }
 }

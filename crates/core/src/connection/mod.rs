@@ -250,7 +250,10 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    fn blank(
+    /// A TCB in CLOSED with everything at its initial value: what
+    /// `Endpoint::add_conn` builds in the connection's slot before `connect` or
+    /// `accept_syn` sets it up there.
+    pub(crate) fn blank(
         id: ConnId,
         tuple: FourTuple,
         config: &Config,
@@ -355,40 +358,27 @@ impl Connection {
         }
     }
 
-    /// Active OPEN (§3.10.1): the TCB in SYN-SENT, its SYN ready to go.
-    pub(crate) fn connect(
-        ctx: &mut Ctx<'_>,
-        id: ConnId,
-        tuple: FourTuple,
-        iss: SeqNum,
-        ts_offset: u32,
-    ) -> Self {
-        let mut c = Connection::blank(id, tuple, ctx.config, iss, ts_offset, ctx.now);
-        c.set_state(ctx, State::SynSent);
-        c
+    /// Active OPEN (§3.10.1): a blank TCB into SYN-SENT, its SYN ready to go.
+    pub(crate) fn connect(&mut self, ctx: &mut Ctx<'_>) {
+        self.set_state(ctx, State::SynSent);
     }
 
-    /// Passive OPEN meeting a SYN in LISTEN (§3.10.7.2): the TCB in SYN-RECEIVED, its
+    /// Passive OPEN meeting a SYN in LISTEN (§3.10.7.2): a blank TCB into SYN-RECEIVED, its
     /// SYN-ACK ready to go.
     pub(crate) fn accept_syn(
+        &mut self,
         ctx: &mut Ctx<'_>,
-        id: ConnId,
-        tuple: FourTuple,
-        iss: SeqNum,
-        ts_offset: u32,
         listener: (u32, u32),
         syn: &Segment<'_>,
-    ) -> Self {
-        let mut c = Connection::blank(id, tuple, ctx.config, iss, ts_offset, ctx.now);
-        c.origin = Origin::Passive {
+    ) {
+        self.origin = Origin::Passive {
             listener: listener.0,
             generation: listener.1,
         };
-        c.owner = Owner::Listener;
-        c.state = State::Listen;
-        c.take_syn(ctx, syn);
-        c.set_state(ctx, State::SynReceived);
-        c
+        self.owner = Owner::Listener;
+        self.state = State::Listen;
+        self.take_syn(ctx, syn);
+        self.set_state(ctx, State::SynReceived);
     }
 
     /// Record the peer's SYN: IRS, RCV.NXT, its MSS and window (§3.10.7.2, §3.10.7.3),

@@ -4,7 +4,7 @@
 //! that brings a valid cookie back creates the connection then.
 
 use super::Endpoint;
-use crate::connection::{Connection, Segment};
+use crate::connection::Segment;
 use crate::listener::ListenerQueue;
 use crate::{DropReason, FourTuple, Instant, SegmentSummary, SeqNum, TraceKind};
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr, Timestamps};
@@ -98,12 +98,10 @@ impl Endpoint {
         let lgen = self.listeners.generation_of(lindex);
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
-        let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, tuple.local, tuple.remote);
-        let id = self.add_conn(now, tuple, |ctx, id| {
-            let mut conn =
-                Connection::accept_syn(ctx, id, tuple, iss, ts_offset, (lindex, lgen), seg);
+        let isn = self.isn.isn_and_ts_offset(now, tuple.local, tuple.remote);
+        let id = self.add_conn(now, tuple, isn, |conn, ctx| {
+            conn.accept_syn(ctx, (lindex, lgen), seg);
             conn.listener_queue = ListenerQueue::Syn;
-            conn
         });
         self.settle(now, id.index);
     }
@@ -231,15 +229,13 @@ impl Endpoint {
             payload: &[],
         };
         let ts_offset = self.ts_offset(tuple);
-        let id = self.add_conn(now, tuple, |ctx, id| {
-            let mut conn =
-                Connection::accept_syn(ctx, id, tuple, iss, ts_offset, (lindex, lgen), &syn);
+        let id = self.add_conn(now, tuple, (iss, ts_offset), |conn, ctx| {
+            conn.accept_syn(ctx, (lindex, lgen), &syn);
             // Our SYN-ACK went out when the cookie was made.
             conn.snd_nxt = iss.add(1);
             conn.snd_max = conn.snd_nxt;
             conn.syn_ack_sent = true;
             conn.listener_queue = ListenerQueue::Syn;
-            conn
         });
         self.out
             .trace(now, tuple, TraceKind::Received { seg: summary });
