@@ -924,13 +924,18 @@ impl Endpoint {
     fn transmit_next(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
         while let Some(r) = self.out.replies.pop_front() {
             let hop = self.config.hop_limit;
-            if let Ok(n) = synack_wire::emit_packet(
+            // A reply carries no payload (its sum is 0). It goes through the same
+            // emitter as connections' segments, so that a connection's life runs one
+            // copy of the emitting code, not two (see crates/bench/README.md on the
+            // instruction cache).
+            if let Ok(n) = synack_wire::emit_packet_in_place_summed(
                 buf,
                 r.tuple.local.ip(),
                 r.tuple.remote.ip(),
                 hop,
                 &r.repr,
-                &[],
+                0,
+                0,
             ) {
                 let seg = SegmentSummary::new(&r.repr, 0);
                 self.out.trace(
