@@ -33,19 +33,7 @@ impl<T> Slab<T> {
 
     /// Store `value`; returns its `(index, generation)`.
     pub(crate) fn insert(&mut self, value: T) -> (u32, u32) {
-        self.len += 1;
-        if let Some(i) = self.free.pop() {
-            if let Some(slot) = self.slots.get_mut(i as usize) {
-                slot.value = Some(value);
-                return (i, slot.generation);
-            }
-        }
-        let i = self.slots.len() as u32;
-        self.slots.push(Slot {
-            generation: 0,
-            value: Some(value),
-        });
-        (i, 0)
+        self.insert_with(|| value).0
     }
 
     /// Store the value `make` returns and give it back in place: built straight into
