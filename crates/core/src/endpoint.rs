@@ -2,6 +2,7 @@
 
 mod listen;
 
+use crate::addresses::{AddressSet, ListenTable};
 use crate::connection::{Connection, Owner, Segment};
 use crate::demux::{Demux, Holder, KeyedHasher};
 use crate::isn::IsnGenerator;
@@ -17,7 +18,7 @@ use crate::{
 };
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// Names one connection of an endpoint. Stale handles are detected (generation count).
@@ -81,12 +82,12 @@ pub enum Event {
 pub struct Endpoint {
     config: Config,
     isn: IsnGenerator,
-    addrs: Vec<IpAddr>,
+    addrs: AddressSet,
     conns: Slab<Connection>,
     /// Every connection's and TIME-WAIT record's 4-tuple.
     demux: Demux,
     listeners: Slab<Listener>,
-    listen_by_addr: HashMap<SocketAddr, u32, KeyedHasher>,
+    listen_by_addr: ListenTable,
     time_waits: Slab<TimeWait>,
     timers: TimerQueue<TimerKey>,
     /// Connections that may have something to send.
@@ -117,11 +118,11 @@ impl Endpoint {
         Endpoint {
             config,
             isn,
-            addrs: Vec::new(),
+            addrs: AddressSet::default(),
             conns: Slab::new(),
-            demux: Demux::new(hasher.clone()),
+            demux: Demux::new(hasher),
             listeners: Slab::new(),
-            listen_by_addr: HashMap::with_hasher(hasher),
+            listen_by_addr: ListenTable::default(),
             time_waits: Slab::new(),
             timers: TimerQueue::new(),
             ready: VecDeque::new(),
@@ -139,9 +140,7 @@ impl Endpoint {
     /// Claim `addr` as one of this host's addresses. Datagrams to other addresses are
     /// ignored (an endpoint with no addresses accepts any destination).
     pub fn add_address(&mut self, addr: IpAddr) {
-        if !self.addrs.contains(&addr) {
-            self.addrs.push(addr);
-        }
+        self.addrs.add(addr);
     }
 
     /// Record trace events from now on (or stop and discard them).
@@ -171,7 +170,7 @@ impl Endpoint {
         if local.port() == 0 {
             return Err(Error::InvalidInput);
         }
-        if self.listen_by_addr.contains_key(&local) {
+        if self.listen_by_addr.get(local).is_some() {
             return Err(Error::AddrInUse);
         }
         let backlog = backlog.min(self.config.max_backlog);
@@ -192,7 +191,7 @@ impl Endpoint {
         let Some(l) = self.listeners.remove(listener.index) else {
             return Err(Error::InvalidHandle);
         };
-        self.listen_by_addr.remove(&l.local);
+        self.listen_by_addr.remove(l.local);
         for id in l.accept_queue {
             if let Some(c) = self.conns.get_mut(id.index, id.generation) {
                 if c.owner == Owner::Listener {
@@ -254,10 +253,9 @@ impl Endpoint {
         if local.ip().is_unspecified() {
             let ip = self
                 .addrs
-                .iter()
-                .find(|a| a.is_ipv4() == remote.is_ipv4())
+                .first_like(remote.ip())
                 .ok_or(Error::AddrNotAvailable)?;
-            local.set_ip(*ip);
+            local.set_ip(ip);
         }
         if local.port() == 0 {
             // The search only returns a port whose 4-tuple is free.
@@ -532,7 +530,7 @@ impl Endpoint {
             }
             return; // MUST-3: a bad checksum or malformed header is dropped silently
         };
-        if !self.addrs.is_empty() && !self.addrs.contains(&pkt.dst) {
+        if !self.addrs.accepts(pkt.dst) {
             return;
         }
         // MUST-57, MUST-63 (§3.9.2.3): nothing from an invalid source address, nothing
@@ -582,7 +580,7 @@ impl Endpoint {
     /// (MUST-54, §3.9.2.2; see [`crate::icmp`]). The error must be addressed to us, and
     /// the quoted segment must come from us.
     fn handle_icmp(&mut self, now: Instant, err: &crate::icmp::IcmpError) {
-        if (!self.addrs.is_empty() && !self.addrs.contains(&err.dst))
+        if !self.addrs.accepts(err.dst)
             || err.tuple.local.ip() != err.dst
             || err.src.is_multicast()
             || is_limited_broadcast(err.src)
@@ -605,17 +603,7 @@ impl Endpoint {
     }
 
     fn find_listener(&self, local: SocketAddr) -> Option<u32> {
-        if let Some(&i) = self.listen_by_addr.get(&local) {
-            return Some(i);
-        }
-        let any: IpAddr = if local.is_ipv4() {
-            IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED)
-        } else {
-            IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED)
-        };
-        self.listen_by_addr
-            .get(&SocketAddr::new(any, local.port()))
-            .copied()
+        self.listen_by_addr.find(local)
     }
 
     /// A segment for a connection's 4-tuple.

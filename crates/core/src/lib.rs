@@ -67,6 +67,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod addresses;
 pub mod config;
 mod congestion;
 mod connection;
