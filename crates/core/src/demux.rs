@@ -24,9 +24,9 @@
 //! comparison and skip the keyed hash. Every change to the tables goes through
 //! [`Demux`], which keeps the remembered entry equal to what the tables hold.
 
+use crate::sip::sip;
 use crate::FourTuple;
 use core::cell::Cell;
-use core::hash::{BuildHasher, Hasher};
 use core::net::IpAddr;
 use hashbrown::hash_table::{Entry, HashTable};
 
@@ -49,13 +49,6 @@ pub(crate) const YOUNG_LIMIT: usize = 256;
 /// collisions at the demultiplexer.
 #[derive(Clone)]
 pub(crate) struct KeyedHasher(pub(crate) u64, pub(crate) u64);
-
-impl BuildHasher for KeyedHasher {
-    type Hasher = siphasher::sip::SipHasher13;
-    fn build_hasher(&self) -> Self::Hasher {
-        siphasher::sip::SipHasher13::new_with_keys(self.0, self.1)
-    }
-}
 
 /// A 4-tuple packed for the tables. `FourTuple` is 64 bytes (`SocketAddr` carries IPv6
 /// flow information and scope, which segments never do); this key is 40, so each map
@@ -124,22 +117,20 @@ fn ipv6_bits(ip: IpAddr) -> u128 {
 
 impl KeyedHasher {
     /// The keyed hash of a tuple key: its words, two for IPv4, five for IPv6 (equal
-    /// keys have equal flags, so they hash the same words). Written out rather than
-    /// through `Hash`, so that the SipHash state stays in registers wherever it is
-    /// inlined (through the trait, the compiler kept an out-of-line copy whose state
-    /// went through memory: 80 instructions more per hash).
+    /// keys have equal flags, so they hash the same words), as whole words
+    /// ([`crate::sip`]): through a `Hasher`, each word went through the byte-stream
+    /// buffer first.
     #[inline(always)]
     fn hash_key(&self, key: &TupleKey) -> u64 {
-        let mut state = self.build_hasher();
+        let k = (self.0, self.1);
+        let [a0, a1, a2, a3] = key.addrs;
+        // The words as the byte stream of `write_u64`s would give them, with the last
+        // block holding only the length (16 or 40 bytes).
         if key.ports & IPV6_FLAG == 0 {
-            state.write_u64(key.addrs[0]);
+            sip::<1, 3, 2>(k, &[a0, key.ports], 16 << 56)
         } else {
-            for w in key.addrs {
-                state.write_u64(w);
-            }
+            sip::<1, 3, 5>(k, &[a0, a1, a2, a3, key.ports], 40 << 56)
         }
-        state.write_u64(key.ports);
-        state.finish()
     }
 }
 
@@ -369,6 +360,28 @@ mod tests {
     }
 
     /// A tuple of the property tests: the port numbers it.
+    #[test]
+    fn tuple_hashes_are_siphash_1_3_of_the_key_words() {
+        use core::hash::Hasher;
+        let hasher = KeyedHasher(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
+        for t in [
+            tuple("198.18.0.1:80", "198.18.7.9:40000"),
+            tuple("[2001:db8::1]:443", "[2001:db8::77]:5000"),
+        ] {
+            let key = TupleKey::new(&t);
+            let mut h = siphasher::sip::SipHasher13::new_with_keys(hasher.0, hasher.1);
+            if key.ports & IPV6_FLAG == 0 {
+                h.write_u64(key.addrs[0]);
+            } else {
+                for w in key.addrs {
+                    h.write_u64(w);
+                }
+            }
+            h.write_u64(key.ports);
+            assert_eq!(hasher.hash_key(&key), h.finish(), "{t:?}");
+        }
+    }
+
     fn port_tuple(port: u16) -> FourTuple {
         tuple("10.0.0.1:80", &format!("10.0.0.2:{}", 5000 + port))
     }

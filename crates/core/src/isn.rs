@@ -22,6 +22,7 @@
 //! followed by their octets (4 for IPv4, 16 for IPv6), ports in network byte order,
 //! so every input has exactly one encoding.
 
+use crate::sip::{key_words, sip};
 use crate::{Instant, SeqNum};
 use core::hash::Hasher;
 use core::net::{IpAddr, SocketAddr};
@@ -34,60 +35,10 @@ pub struct IsnGenerator {
     isn_key: [u8; 16],
     port_key: [u8; 16],
     hash_key: [u8; 16],
-    /// `isn_key` and `port_key` as SipHash's two 64-bit key words, for [`sip24_12_14`].
+    /// `isn_key` and `port_key` as SipHash's two 64-bit key words, for the IPv4 path
+    /// ([`crate::sip`]).
     isn_words: (u64, u64),
     port_words: (u64, u64),
-}
-
-/// A 16-byte SipHash key as its two little-endian 64-bit words (the SipHash paper, §2).
-fn key_words(key: &[u8; 16]) -> (u64, u64) {
-    let (k0, k1) = key.split_at(8);
-    let word = |k: &[u8]| k.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-    (word(k0), word(k1))
-}
-
-/// One SipRound (the SipHash paper, §2.2).
-#[inline(always)]
-fn sip_round(v: &mut [u64; 4]) {
-    v[0] = v[0].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(13) ^ v[0];
-    v[0] = v[0].rotate_left(32);
-    v[2] = v[2].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(16) ^ v[2];
-    v[0] = v[0].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(21) ^ v[0];
-    v[2] = v[2].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(17) ^ v[2];
-    v[2] = v[2].rotate_left(32);
-}
-
-/// SipHash-2-4 of a message of 8 to 15 bytes, given as its first 8 bytes `m` and its
-/// last block `b` (the remaining bytes and the length in the top byte), both
-/// little-endian: the value the general SipHash-2-4 gives for the same bytes (a test
-/// compares them), computed on words in registers. The IPv4 4-tuple (14 bytes in the
-/// module's encoding) and port-selection input (12 bytes) take this path: a new
-/// connection needs both, and the general byte-stream path cost about 80 instructions
-/// more per hash.
-#[inline]
-fn sip24_12_14(key: (u64, u64), m: u64, b: u64) -> u64 {
-    let (k0, k1) = key;
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    for word in [m, b] {
-        v[3] ^= word;
-        sip_round(&mut v);
-        sip_round(&mut v);
-        v[0] ^= word;
-    }
-    v[2] ^= 0xff;
-    for _ in 0..4 {
-        sip_round(&mut v);
-    }
-    v[0] ^ v[1] ^ v[2] ^ v[3]
 }
 
 /// Derives a purpose-specific key from the secret: SipHash-2-4-128 of a label.
@@ -193,7 +144,7 @@ impl IsnGenerator {
             let (ra, rp) = (r.ip().octets(), r.port().to_be_bytes());
             let m = u64::from_le_bytes([4, la[0], la[1], la[2], la[3], lp[0], lp[1], 4]);
             let b = u64::from_le_bytes([ra[0], ra[1], ra[2], ra[3], rp[0], rp[1], 0, 14]);
-            return sip24_12_14(self.isn_words, m, b);
+            return sip::<2, 4, 1>(self.isn_words, &[m], b);
         }
         let mut input = Input::new();
         input.put_ip(local.ip());
@@ -213,7 +164,7 @@ impl IsnGenerator {
             let (la, ra, rp) = (l.octets(), r.ip().octets(), r.port().to_be_bytes());
             let m = u64::from_le_bytes([4, la[0], la[1], la[2], la[3], 4, ra[0], ra[1]]);
             let b = u64::from_le_bytes([ra[2], ra[3], rp[0], rp[1], 0, 0, 0, 12]);
-            return sip24_12_14(self.port_words, m, b) as u32;
+            return sip::<2, 4, 1>(self.port_words, &[m], b) as u32;
         }
         let mut input = Input::new();
         input.put_ip(local);
@@ -417,7 +368,7 @@ mod tests {
             (ip, a.port().to_be_bytes())
         };
         let mut pairs = vec![(l4, r4), (l6, r6)];
-        // Tuples of every byte pattern through the IPv4 word path (`sip24_12_14`),
+        // Tuples of every byte pattern through the IPv4 word path (`crate::sip`),
         // from a fixed-seed generator.
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..500 {

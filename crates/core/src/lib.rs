@@ -86,6 +86,7 @@ mod sack;
 mod scoreboard;
 pub mod send_buffer;
 pub mod seq;
+pub(crate) mod sip;
 mod slab;
 pub mod state;
 mod stats;
