@@ -27,7 +27,9 @@
 //!   for segments that match nothing (§3.10.7.1),
 //!   TIME-WAIT records, one timer heap for everything, and a ready queue of connections
 //!   with something to send. No per-packet or per-poll path looks at more than the
-//!   connections it concerns.
+//!   connections it concerns. Beside it: `demux` (the 4-tuple tables), `addresses` (the
+//!   host's own addresses, a sorted set, and the listeners by local address) and `sip`
+//!   (SipHash on whole words, for the ISN, port and demultiplexing hashes).
 //! - `connection`: the TCB (§3.3.1). `input` processes arriving segments in the RFC's
 //!   order (§3.10.7: sequence number, RST, SYN, ACK, text, FIN); `output` decides what
 //!   to send (windows, Nagle, SWS avoidance, delayed ACKs, probes, NextSeg); `timers`
