@@ -359,7 +359,6 @@ mod tests {
         assert_eq!(demux.young.len() + demux.old.len(), n as usize - 3);
     }
 
-    /// A tuple of the property tests: the port numbers it.
     #[test]
     fn tuple_hashes_are_siphash_1_3_of_the_key_words() {
         use core::hash::Hasher;
@@ -382,6 +381,7 @@ mod tests {
         }
     }
 
+    /// A tuple of the property tests: the port numbers it.
     fn port_tuple(port: u16) -> FourTuple {
         tuple("10.0.0.1:80", &format!("10.0.0.2:{}", 5000 + port))
     }
