@@ -171,6 +171,16 @@ impl ReceiveBuffer {
         if data.is_empty() || offset >= window {
             return 0;
         }
+        if offset == 0 && self.ranges().is_empty() {
+            // In order with no hole behind (a bulk receiver's every segment): what fits
+            // the window is appended and becomes readable; no range to search or merge.
+            let end = self.readable + data.len().min(window);
+            self.reserve(end);
+            self.write_at(self.readable, &data[..end - self.readable]);
+            let advanced = end - self.readable;
+            self.readable = end;
+            return advanced;
+        }
         // offset < window = capacity - readable, so start < capacity: no overflow.
         let start = self.readable + offset;
         let end = start + data.len().min(self.capacity - start);
@@ -266,7 +276,9 @@ impl ReceiveBuffer {
         let at = ring_index(self.head, alloc);
         let first = n.min(alloc - at);
         out[..first].copy_from_slice(&self.ring[at..at + first]);
-        out[first..n].copy_from_slice(&self.ring[..n - first]);
+        if first < n {
+            out[first..n].copy_from_slice(&self.ring[..n - first]);
+        }
         self.advance_front(n);
         n
     }
@@ -390,7 +402,10 @@ impl ReceiveBuffer {
         let idx = ring_index(self.head + pos, alloc);
         let first = data.len().min(alloc - idx);
         self.ring[idx..idx + first].copy_from_slice(&data[..first]);
-        self.ring[..data.len() - first].copy_from_slice(&data[first..]);
+        // Only a write that wraps has a second piece (an empty copy still calls memcpy).
+        if first < data.len() {
+            self.ring[..data.len() - first].copy_from_slice(&data[first..]);
+        }
     }
 }
 

@@ -40,7 +40,10 @@ fn wrap(pos: usize, alloc: usize) -> usize {
 fn copy_pieces(out: &mut [u8], a: &[u8], b: &[u8]) -> usize {
     let n = a.len() + b.len();
     out[..a.len()].copy_from_slice(a);
-    out[a.len()..n].copy_from_slice(b);
+    // `b` is empty unless the bytes wrap (an empty copy still calls memcpy).
+    if !b.is_empty() {
+        out[a.len()..n].copy_from_slice(b);
+    }
     n
 }
 
@@ -114,7 +117,9 @@ impl SendBuffer {
         let tail = wrap(self.head + self.len, alloc);
         let first = n.min(alloc - tail);
         self.ring[tail..tail + first].copy_from_slice(&data[..first]);
-        self.ring[..n - first].copy_from_slice(&data[first..n]);
+        if first < n {
+            self.ring[..n - first].copy_from_slice(&data[first..n]);
+        }
         self.len += n;
         n
     }

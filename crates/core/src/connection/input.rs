@@ -735,11 +735,11 @@ impl Connection {
         let had_holes = self.recv_buf.has_out_of_order();
         let seg_start = self.rcv_nxt.add(offset as u32);
         let seg_end = seg_start.add_len(payload.len());
-        if !below_nxt && self.sack_ok {
-            // Out-of-order bytes already held: a D-SACK for them (RFC 2883 §4.1.2) —
-            // also when the segment starts at RCV.NXT, filling the hole before them
-            // (§4, "report the duplicate"). (A segment that also repeats bytes below
-            // RCV.NXT reports those: the first duplicate block, RFC 2883 §4.)
+        if !below_nxt && self.sack_ok && had_holes {
+            // Out-of-order bytes already held (there are some): a D-SACK for them (RFC
+            // 2883 §4.1.2) — also when the segment starts at RCV.NXT, filling the hole
+            // before them (§4, "report the duplicate"). (A segment that also repeats
+            // bytes below RCV.NXT reports those: the first duplicate block, RFC 2883 §4.)
             let off = offset as usize;
             let off_end = off + payload.len();
             let overlap = self
