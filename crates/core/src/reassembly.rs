@@ -164,6 +164,22 @@ impl ReceiveBuffer {
         self.insert_limited(offset, data, MAX_OUT_OF_ORDER)
     }
 
+    /// [`ReceiveBuffer::insert`] at offset 0 when no out-of-order range is held (a bulk
+    /// receiver's every segment; the caller checks [`Self::has_out_of_order`]): what
+    /// fits the window is appended and becomes readable, with no range to search or
+    /// merge. Returns the bytes taken. Small and inlined, where `insert_limited`'s
+    /// general case is long: the common case pays for none of it.
+    #[inline]
+    pub fn append(&mut self, data: &[u8]) -> usize {
+        debug_assert!(self.ranges().is_empty());
+        let taken = data.len().min(self.window());
+        let end = self.readable + taken;
+        self.reserve(end);
+        self.write_at(self.readable, &data[..taken]);
+        self.readable = end;
+        taken
+    }
+
     /// [`ReceiveBuffer::insert`] holding at most `max_ranges` out-of-order ranges (at
     /// least one) instead of [`MAX_OUT_OF_ORDER`] (`Config::max_out_of_order`).
     pub fn insert_limited(&mut self, offset: usize, data: &[u8], max_ranges: usize) -> usize {
@@ -172,14 +188,7 @@ impl ReceiveBuffer {
             return 0;
         }
         if offset == 0 && self.ranges().is_empty() {
-            // In order with no hole behind (a bulk receiver's every segment): what fits
-            // the window is appended and becomes readable; no range to search or merge.
-            let end = self.readable + data.len().min(window);
-            self.reserve(end);
-            self.write_at(self.readable, &data[..end - self.readable]);
-            let advanced = end - self.readable;
-            self.readable = end;
-            return advanced;
+            return self.append(data);
         }
         // offset < window = capacity - readable, so start < capacity: no overflow.
         let start = self.readable + offset;
@@ -368,11 +377,19 @@ impl ReceiveBuffer {
 
     /// Makes the ring cover positions `[0, needed)` (`needed <= capacity`), doubling its
     /// size. The old ring is unrolled so position 0 lands at index 0.
+    #[inline]
     fn reserve(&mut self, needed: usize) {
-        let old = self.ring.len();
-        if needed <= old {
-            return;
+        if needed > self.ring.len() {
+            self.grow(needed);
         }
+    }
+
+    /// [`Self::reserve`]'s reallocation, out of line: it runs a handful of times in a
+    /// connection's life, and inlined it would weigh on every segment's path.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, needed: usize) {
+        let old = self.ring.len();
         // A power of two (unless the capacity caps it): see `ring_index`.
         let size = old
             .saturating_mul(2)
@@ -454,6 +471,23 @@ mod tests {
         assert_eq!(b.window(), 89);
         assert_eq!(read_all(&mut b), b"hello world");
         assert_eq!(b.window(), 100);
+    }
+
+    #[test]
+    fn append_takes_what_fits_the_window_across_the_ring_end() {
+        let mut b = ReceiveBuffer::new(300);
+        assert_eq!(b.append(&[1; 200]), 200);
+        assert_eq!(read_all(&mut b), vec![1; 200]);
+        // The ring holds 256 bytes: this append wraps round its end; the next grows it
+        // to the capacity, and the window (300) cuts it.
+        assert_eq!(b.append(&[2; 250]), 250);
+        assert_eq!(b.append(&[3; 100]), 50);
+        assert_eq!(b.window(), 0);
+        assert_eq!(b.append(&[4; 10]), 0);
+        let mut want = vec![2; 250];
+        want.extend_from_slice(&[3; 50]);
+        assert_eq!(read_all(&mut b), want);
+        assert!(!b.has_out_of_order());
     }
 
     #[test]
