@@ -164,14 +164,17 @@ impl ReceiveBuffer {
         self.insert_limited(offset, data, MAX_OUT_OF_ORDER)
     }
 
-    /// [`ReceiveBuffer::insert`] at offset 0 when no out-of-order range is held (a bulk
-    /// receiver's every segment; the caller checks [`Self::has_out_of_order`]): what
-    /// fits the window is appended and becomes readable, with no range to search or
-    /// merge. Returns the bytes taken. Small and inlined, where `insert_limited`'s
-    /// general case is long: the common case pays for none of it.
+    /// [`ReceiveBuffer::insert`] at offset 0 (data at RCV.NXT), with the same result.
+    /// When no out-of-order range is held (a bulk receiver's every segment) what fits
+    /// the window is appended and becomes readable, with no range to search or merge;
+    /// otherwise this is `insert`. Returns how far RCV.NXT advances. Small and inlined,
+    /// where `insert_limited`'s general case is long: the common case pays for none of
+    /// it.
     #[inline]
     pub fn append(&mut self, data: &[u8]) -> usize {
-        debug_assert!(self.ranges().is_empty());
+        if !self.ranges().is_empty() {
+            return self.insert(0, data);
+        }
         let taken = data.len().min(self.window());
         let end = self.readable + taken;
         self.reserve(end);
@@ -488,6 +491,17 @@ mod tests {
         want.extend_from_slice(&[3; 50]);
         assert_eq!(read_all(&mut b), want);
         assert!(!b.has_out_of_order());
+    }
+
+    #[test]
+    fn append_with_a_hole_held_fills_it_as_insert_does() {
+        let mut b = ReceiveBuffer::new(100);
+        assert_eq!(b.insert(5, b"fghij"), 0);
+        // Five bytes at RCV.NXT fill the hole: the held range becomes readable too, and
+        // its bytes stay the first copy's.
+        assert_eq!(b.append(b"abcdeXXXXXk"), 11);
+        assert!(!b.has_out_of_order());
+        assert_eq!(read_all(&mut b), b"abcdefghijk");
     }
 
     #[test]
