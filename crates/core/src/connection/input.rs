@@ -178,10 +178,12 @@ impl Connection {
         }
         if self.ack_is_no_news(seg) {
             // Fifth step for an ACK that tells nothing new (see `ack_is_no_news`): of
-            // all of `process_ack`, only the window update rule can act; the sixth
-            // (URG) and eighth (FIN) steps find nothing to do.
+            // all of `process_ack`, only the window update rule can act, and the state
+            // changes of the fifth step have nothing to do; the sixth (URG) finds
+            // nothing. Then the text and the FIN, as below.
             self.window_update(seg);
             self.process_text(ctx, seg);
+            self.process_fin(ctx, seg);
             return;
         }
         if !self.check_ack(ctx, seg, can_establish) {
@@ -194,8 +196,8 @@ impl Connection {
     }
 
     /// Header prediction, the receiver's fast path (the common case of a bulk transfer
-    /// to us, as in BSD's and Linux's `tcp_rcv_established`): in ESTABLISHED, the next
-    /// segment in sequence (SEG.SEQ = RCV.NXT), carrying data that all fits the window,
+    /// to us, as in BSD's and Linux's `tcp_rcv_established`): in ESTABLISHED (or
+    /// FIN-WAIT-2, where the peer may still send), the next segment in sequence (SEG.SEQ = RCV.NXT), carrying data that all fits the window,
     /// with an ACK that tells nothing new ([`Self::ack_is_no_news`]), no SYN, RST, FIN
     /// or URG, a timestamp that passes PAWS (whenever timestamps are in use), no hole in
     /// the receive buffer and no memory pressure. Every check of §3.10.7.4 then passes
@@ -509,20 +511,21 @@ impl Connection {
         }
     }
 
-    /// An ACK that tells nothing new (the common case of a bulk receiver): in
-    /// ESTABLISHED, with nothing of ours in flight, a segment whose ACK acknowledges
-    /// exactly SND.UNA and that carries no SACK block, URG or FIN. For it the fifth
-    /// step's checks all pass (SEG.ACK = SND.UNA = SND.MAX), and `process_ack` would
-    /// find nothing acknowledged, no duplicate ACK (nothing outstanding) and no
-    /// recovery state (`tx` is only kept while something is outstanding): only the
-    /// window update rule acts. `after_ack_transitions` has nothing to do in
-    /// ESTABLISHED. Part of [`Self::in_order_data`]'s test, and a short cut through the
-    /// fifth step for any other acceptable segment.
+    /// An ACK that tells nothing new (the common case of a bulk receiver, and of a
+    /// peer's FIN in a connection with nothing of ours in flight): in ESTABLISHED or
+    /// FIN-WAIT-2, with nothing of ours in flight, a segment whose ACK acknowledges
+    /// exactly SND.UNA and that carries no SACK block or URG. For it the fifth step's
+    /// checks all pass (SEG.ACK = SND.UNA = SND.MAX), and `process_ack` would find
+    /// nothing acknowledged, no duplicate ACK (nothing outstanding) and no recovery
+    /// state (`tx` is only kept while something is outstanding): only the window
+    /// update rule acts. `after_ack_transitions` has nothing to do in these two states
+    /// (in FIN-WAIT-2 our FIN is already acknowledged). Part of
+    /// [`Self::in_order_data`]'s test, and a short cut through the fifth step for any
+    /// other acceptable segment.
     fn ack_is_no_news(&self, seg: &Segment<'_>) -> bool {
-        self.state == State::Established
+        matches!(self.state, State::Established | State::FinWait2)
             && seg.flags.ack()
             && !seg.flags.urg()
-            && !seg.flags.fin()
             && seg.ack == self.snd_una
             && self.snd_max == self.snd_una
             && self.tx.is_none()
