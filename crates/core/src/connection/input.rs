@@ -197,15 +197,17 @@ impl Connection {
 
     /// Header prediction, the receiver's fast path (the common case of a bulk transfer
     /// to us, as in BSD's and Linux's `tcp_rcv_established`): in ESTABLISHED (or
-    /// FIN-WAIT-2, where the peer may still send), the next segment in sequence (SEG.SEQ = RCV.NXT), carrying data that all fits the window,
-    /// with an ACK that tells nothing new ([`Self::ack_is_no_news`]), no SYN, RST, FIN
-    /// or URG, a timestamp that passes PAWS (whenever timestamps are in use), no hole in
-    /// the receive buffer and no memory pressure. Every check of §3.10.7.4 then passes
-    /// or finds nothing to do, so only the steps that act are taken, in the general
-    /// path's order: TS.Recent (RFC 7323 §4.3), the window update rule (fifth step),
-    /// the text appended and the ACK scheduled (seventh step). Returns false, having
-    /// changed nothing, for any other segment; the general path then takes it. The soak
-    /// (`synack-sim`'s example) gives the same counts with and without this path.
+    /// FIN-WAIT-2, where the peer may still send), the next segment in sequence
+    /// (SEG.SEQ = RCV.NXT), carrying data that all fits the window, with an ACK that
+    /// tells nothing new ([`Self::ack_is_no_news`]), no SYN, RST, FIN or URG, a
+    /// timestamp that passes PAWS (whenever timestamps are in use), no hole in the
+    /// receive buffer and no memory pressure. Every check of §3.10.7.4 then passes or
+    /// finds nothing to do, so only the steps that act are taken, in the general path's
+    /// order: TS.Recent (RFC 7323 §4.3), the window update rule (fifth step), the text
+    /// appended and the rest of the seventh step ([`Self::text_taken`], shared with
+    /// the general path). Returns false, having changed nothing, for any other
+    /// segment; the general path then takes it. The soak (`synack-sim`'s example)
+    /// gives the same counts with and without this path.
     fn in_order_data(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) -> bool {
         const NOT_PREDICTED: u8 = TcpFlags::SYN.bits()
             | TcpFlags::RST.bits()
@@ -234,19 +236,7 @@ impl Connection {
         }
         self.window_update(seg);
         let advanced = self.recv_buf.append(seg.payload);
-        self.rcv_nxt = self.rcv_nxt.add_len(advanced);
-        self.counters.bytes_received = self.counters.bytes_received.saturating_add(advanced as u64);
-        self.track_sack_blocks(false, seg.seq, seg.seq.add_len(len));
-        if let Some(ts) = ts {
-            self.receiver_rtt_sample(ctx, len, ts.tsecr);
-        }
-        self.ack_in_order_text(ctx, advanced);
-        if advanced > 0 {
-            self.signal_readable(ctx);
-        }
-        if self.pending_fin == Some(self.rcv_nxt) {
-            self.fin_arrived(ctx);
-        }
+        self.text_taken(ctx, seg, 0, len, advanced, false);
         true
     }
 
@@ -796,8 +786,6 @@ impl Connection {
             return;
         }
         let had_holes = self.recv_buf.has_out_of_order();
-        let seg_start = self.rcv_nxt.add(offset as u32);
-        let seg_end = seg_start.add_len(payload.len());
         if !below_nxt && self.sack_ok && had_holes {
             // Out-of-order bytes already held (there are some): a D-SACK for them (RFC
             // 2883 §4.1.2) — also when the segment starts at RCV.NXT, filling the hole
@@ -820,12 +808,33 @@ impl Connection {
         let advanced =
             self.recv_buf
                 .insert_limited(offset as usize, payload, ctx.config.max_out_of_order);
+        self.text_taken(ctx, seg, offset as u32, payload.len(), advanced, had_holes);
+    }
+
+    /// The rest of the seventh step once `taken` bytes of a segment's text, `offset`
+    /// bytes past RCV.NXT, went into the receive buffer and RCV.NXT may advance by
+    /// `advanced` (`had_holes`: out-of-order bytes were held before): RCV.NXT, the SACK
+    /// state, the receiver's RTT sample, when to ACK, the reader woken, and a FIN that
+    /// waited for these bytes. Shared by [`Self::process_text`] and
+    /// [`Self::in_order_data`].
+    #[inline(always)]
+    fn text_taken(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seg: &Segment<'_>,
+        offset: u32,
+        taken: usize,
+        advanced: usize,
+        had_holes: bool,
+    ) {
+        let seg_start = self.rcv_nxt.add(offset);
+        let seg_end = seg_start.add_len(taken);
         self.rcv_nxt = self.rcv_nxt.add_len(advanced);
         self.counters.bytes_received = self.counters.bytes_received.saturating_add(advanced as u64);
         self.track_sack_blocks(offset > 0, seg_start, seg_end);
         if offset == 0 && self.ts_ok {
             if let Some(ts) = seg.options.timestamps {
-                self.receiver_rtt_sample(ctx, payload.len(), ts.tsecr);
+                self.receiver_rtt_sample(ctx, taken, ts.tsecr);
             }
         }
         if offset > 0 || had_holes || self.recv_buf.has_out_of_order() {
