@@ -341,7 +341,7 @@ fn sum_u64s<const N: usize>(bytes: &[u8; N]) -> u128 {
 /// [`sum`] of a short array of whole 32-bit words (an IPv4 header, say), with no loop
 /// set-up: the words are read big-endian and added as integers, so the result needs no
 /// byte swap. Gives exactly what [`sum`] gives for the same bytes.
-#[inline]
+#[inline(always)]
 pub fn sum_words<const N: usize>(bytes: &[u8; N]) -> u16 {
     let (words, rest) = bytes.as_chunks::<4>();
     let mut acc: u64 = 0;

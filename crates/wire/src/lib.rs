@@ -226,6 +226,7 @@ pub fn emit_packet(
 
 /// Where [`emit_packet_in_place`] expects the payload: this many bytes into the
 /// datagram (the IP header plus the TCP header with its options).
+#[inline]
 pub fn payload_offset(ipv6: bool, tcp: &TcpRepr) -> usize {
     packet_len(ipv6, tcp, 0)
 }

@@ -151,6 +151,7 @@ impl SackList {
         true
     }
     /// The blocks, in the order they were pushed / appear on the wire.
+    #[inline]
     pub fn as_slice(&self) -> &[SackBlock] {
         &self.blocks[..usize::from(self.len)]
     }

@@ -713,10 +713,18 @@ impl Connection {
     /// Seventh, process the segment text (§3.10.7.4): place it in the receive buffer at
     /// its offset from RCV.NXT (out-of-order data is kept, SHLD-31), advance RCV.NXT, and
     /// decide how soon to ACK (§3.8.6.3).
+    #[inline]
     fn process_text(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
-        if seg.payload.is_empty() {
-            return;
+        // Inline, so that a segment without text (most of a connection's control
+        // traffic) costs a test here, not a call.
+        if !seg.payload.is_empty() {
+            self.take_text(ctx, seg);
         }
+    }
+
+    /// [`Self::process_text`] for a segment that carries text.
+    #[inline(never)]
+    fn take_text(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         if !matches!(
             self.state,
             State::Established | State::FinWait1 | State::FinWait2
@@ -909,8 +917,18 @@ impl Connection {
     }
 
     /// Eighth, check the FIN bit. A FIN beyond a hole is remembered until the hole fills.
+    #[inline]
     fn process_fin(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
-        if seg.flags.fin() && self.fin_received && self.state != State::Closed {
+        // Inline, so that a segment without FIN costs a test here, not a call.
+        if seg.flags.fin() {
+            self.take_fin(ctx, seg);
+        }
+    }
+
+    /// [`Self::process_fin`] for a segment with FIN set.
+    #[inline(never)]
+    fn take_fin(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if self.fin_received && self.state != State::Closed {
             // An acceptable FIN after the peer's FIN: eighth step, "send an
             // acknowledgment for the FIN" and remain in the state; in TIME-WAIT "restart
             // the 2 MSL time-wait timeout" (§3.10.7.4; fifth step, TIME-WAIT: "the only
@@ -922,7 +940,7 @@ impl Connection {
             }
             return;
         }
-        if !seg.flags.fin() || self.fin_received || self.state == State::Closed {
+        if self.fin_received || self.state == State::Closed {
             return;
         }
         let start = if seg.flags.syn() {

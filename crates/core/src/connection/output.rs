@@ -609,7 +609,9 @@ impl Connection {
     }
 
     /// Arm the persist timer when data waits behind a closed (or uselessly small) window
-    /// and nothing is in flight to provoke an ACK; disarm it otherwise.
+    /// and nothing is in flight to provoke an ACK; disarm it otherwise. Inline: nearly
+    /// every call finds nothing waiting, and that case is a few tests, not a call.
+    #[inline(always)]
     pub(crate) fn update_persist(&mut self, now: Instant) {
         let waiting = self.state.is_synchronized()
             && self.flight() == 0
@@ -624,6 +626,12 @@ impl Connection {
             }
             return;
         }
+        self.arm_persist(now);
+    }
+
+    /// [`Connection::update_persist`] when data waits and nothing is in flight.
+    #[inline(never)]
+    fn arm_persist(&mut self, now: Instant) {
         let usable = self.snd_wnd.min(self.cc.cwnd()) as usize;
         let blocked = usable < self.send_buf.len().min(usize::from(self.smss));
         if !blocked {

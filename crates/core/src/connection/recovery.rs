@@ -146,6 +146,7 @@ pub(crate) struct AckInfo {
 
 impl Connection {
     /// The sender's scoreboard box, made when the first segment goes out.
+    #[inline]
     pub(crate) fn tx_state(&mut self, pool: &mut TxPool) -> &mut TxState {
         let una = self.snd_una;
         self.tx.get_or_insert_with(|| pool.take(una))
@@ -153,6 +154,7 @@ impl Connection {
 
     /// Give the sender state back to the endpoint's pool (nothing is outstanding, or
     /// the connection is closed).
+    #[inline]
     pub(crate) fn drop_tx_state(&mut self, pool: &mut TxPool) {
         if let Some(tx) = self.tx.take() {
             pool.give(tx);

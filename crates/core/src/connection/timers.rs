@@ -235,8 +235,18 @@ impl Connection {
         }
     }
 
-    /// (Re)arm the keep-alive timer after activity.
+    /// (Re)arm the keep-alive timer after activity. Inline: with keep-alive off (the
+    /// default) this is one test at each of its call sites, not a call.
+    #[inline]
     pub(crate) fn arm_keepalive(&mut self, now: Instant) {
+        if self.keepalive.is_some() {
+            self.rearm_keepalive(now);
+        }
+    }
+
+    /// [`Connection::arm_keepalive`] with keep-alive on.
+    #[inline(never)]
+    fn rearm_keepalive(&mut self, now: Instant) {
         let active = keepalive_state(self.state);
         let last_received = self.last_received;
         let Some(k) = self.keepalive.as_mut() else {

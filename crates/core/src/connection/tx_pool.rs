@@ -33,6 +33,9 @@ pub(crate) struct TxPool {
 
 impl TxPool {
     /// A state for a sender whose SND.UNA is `snd_una`: a spare one cleared, or a new one.
+    /// Out of line, so that `Connection::tx_state`, which calls it only when the
+    /// connection has no state yet, stays small enough to inline.
+    #[inline(never)]
     pub(crate) fn take(&mut self, snd_una: SeqNum) -> Box<TxState> {
         match self.spare.pop() {
             Some(mut tx) => {

@@ -84,9 +84,18 @@ impl Connection {
     /// RCV.UP ← max(RCV.UP, SEG.UP + SEG.SEQ), and signal the application when the
     /// pointer appears with no urgent data pending, or advances (MUST-32). Other states
     /// ignore the bit (the peer's FIN has arrived, so no urgent data can follow).
+    #[inline]
     pub(crate) fn process_urg(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum, flags: TcpFlags, up: u16) {
-        if !flags.urg()
-            || up == 0
+        // Inline, so that a segment without URG (nearly all) costs a test, not a call.
+        if flags.urg() {
+            self.take_urgent_pointer(ctx, seq, up);
+        }
+    }
+
+    /// [`Self::process_urg`] for a segment with URG set.
+    #[inline(never)]
+    fn take_urgent_pointer(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum, up: u16) {
+        if up == 0
             || !matches!(
                 self.state,
                 State::Established | State::FinWait1 | State::FinWait2
