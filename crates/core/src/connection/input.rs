@@ -492,6 +492,7 @@ impl Connection {
 
     /// The window update rule (§3.10.7.4, fifth step, ESTABLISHED): only a segment newer
     /// than the one that last set SND.WND may change it.
+    #[inline(always)]
     fn window_update(&mut self, seg: &Segment<'_>) {
         if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(seg.ack)) {
             self.snd_wnd = self.peer_window(seg);
@@ -862,6 +863,7 @@ impl Connection {
     /// A full-sized segment taken at RCV.NXT echoes our timestamp in TSecr: the
     /// receiver's view of the round trip, for auto-tuning (as Linux's
     /// `tcp_rcv_rtt_measure_ts`).
+    #[inline(always)]
     fn receiver_rtt_sample(&mut self, ctx: &Ctx<'_>, taken: usize, tsecr: u32) {
         if taken >= usize::from(self.rcv_mss) {
             if let Some(rtt) = self.ts.rtt(tsecr, ctx.now) {
@@ -874,6 +876,7 @@ impl Connection {
     /// second full-sized segment (SHLD-19), else within the delayed-ACK time (MUST-40).
     /// A full-sized segment carries our MSS less the timestamps option the peer puts in
     /// every segment.
+    #[inline(always)]
     fn ack_in_order_text(&mut self, ctx: &mut Ctx<'_>, advanced: usize) {
         self.bytes_unacked = self.bytes_unacked.saturating_add(advanced as u32);
         let ts = if self.ts_ok {
@@ -896,10 +899,19 @@ impl Connection {
     /// Keep the receiver's SACK state in step with the reassembly buffer: remember an
     /// out-of-order arrival `[start, end)` for the next SACK blocks (RFC 2018 §4), and
     /// let the state go once no hole is left.
+    ///
+    /// Inline, so that in-order data with no SACK state (a bulk receiver's every
+    /// segment) costs a test, not a call: then there is nothing to do.
+    #[inline]
     fn track_sack_blocks(&mut self, out_of_order: bool, start: SeqNum, end: SeqNum) {
-        if !self.sack_ok {
-            return;
+        if self.sack_ok && (out_of_order || self.sack_rx.is_some()) {
+            self.update_sack_blocks(out_of_order, start, end);
         }
+    }
+
+    /// [`Self::track_sack_blocks`] when there may be something to track.
+    #[inline(never)]
+    fn update_sack_blocks(&mut self, out_of_order: bool, start: SeqNum, end: SeqNum) {
         if out_of_order && start.lt(end) {
             self.sack_rx
                 .get_or_insert_with(Default::default)
@@ -995,6 +1007,7 @@ impl Connection {
         self.send_buf = crate::send_buffer::SendBuffer::new(0);
     }
 
+    #[inline]
     fn signal_readable(&mut self, ctx: &mut Ctx<'_>) {
         if self.owner == Owner::App && !self.readable_signalled {
             self.readable_signalled = true;

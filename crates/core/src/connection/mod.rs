@@ -557,6 +557,7 @@ impl Connection {
     /// advertised, or with `Config::accept_beyond_advertised` the larger of that and
     /// the free receive buffer — where the connection has a buffer of its own: not a
     /// passive one still in its listener's SYN queue, nor one in TIME-WAIT.
+    #[inline(always)]
     pub(crate) fn rcv_wnd(&self, config: &Config) -> u32 {
         let advertised = self.rcv_adv.since(self.rcv_nxt);
         let own_buffer = match self.state {
