@@ -14,13 +14,19 @@
 //!   `whole - 2^16 * high` (it is below `2^32`), and the word counts as `low + high`
 //!   (`2^16 ≡ 1`). That is an add, a shift and an add per vector of words, no shuffle
 //!   (widening each 16-bit word to 32 bits took two zero-extending loads and two adds
-//!   per 64 bytes). Even and odd steps go into two sets of lanes, so no addition waits
-//!   on the one before it. The words after the last whole step are added as one more
+//!   per 64 bytes). With AVX-512, even and odd steps go into two sets of lanes, so no
+//!   addition waits on the one before it; with AVX2 and NEON, whose registers hold
+//!   one set, into one set (two spilled to the stack in the loop: on a Zen 3 core,
+//!   AVX2, 65,495 bytes took 950–1,006 ns with two sets and 675 to 916 ns with one,
+//!   depending on the build; 1,460 bytes 31 to 33 ns either way, once the lanes' final reduction was written as
+//!   pairwise halves the compiler keeps in vector registers). The words after the
+//!   last whole step are added as one more
 //!   step over the data's last 128 bytes, ANDed with a mask (from a table) that zeroes
 //!   the words already summed, so no scalar loop runs for the tail. The function is
 //!   compiled once per instruction set and the one for this CPU is chosen at run time,
-//!   once (the `multiversion` crate). Measured on this project's machine (criterion,
-//!   `benches/micro.rs`, AVX-512BW, the previous widening loop alternated with it):
+//!   once (the `multiversion` crate). Measured on the project's earlier machine
+//!   (criterion, `benches/micro.rs`, a Zen 5 core with AVX-512BW, the previous
+//!   widening loop alternated with it):
 //!   1,460 bytes in 8.9–9.2 ns (was 10.7–11.2) and 65,495 bytes in 347–357 ns (was
 //!   384–401; that size is past the 48 KiB first-level cache and runs at about the
 //!   second level's speed), against 27 ns and 1.06 µs measured earlier for the
@@ -36,6 +42,10 @@
 //!
 //! All fold the total to 16 bits at the end, with end-around carries (branch-free),
 //! and swap to network order; none overflows whatever the input length.
+//!
+//! [`sum_copy`] copies while it sums, the sender's path from its send buffer into a
+//! datagram: the vector loop stores each step it adds, one pass over the data instead
+//! of a sum and then a `memcpy`.
 //!
 //! [`Checksum`] accumulates a sum over several pieces (pseudo-header, header, payload),
 //! pieces of odd length included (RFC 1071 §2 (B), byte-order independence).
@@ -103,9 +113,15 @@ fn sum_wide(data: &[u8]) -> u64 {
     "aarch64+neon"
 ))]
 fn sum_vector(data: &[u8]) -> u64 {
+    // Two sets of lanes where the registers hold them (32 of 512 bits: four registers
+    // a set), one where they do not: AVX2 has 16 registers of 256 bits and NEON 32 of
+    // 128, and one set takes eight of AVX2's or sixteen of NEON's, so a second set
+    // spills to the stack in the loop (seen in AVX2's code: 1,460 bytes took 31 ns on
+    // a Zen 3 core with two sets).
     multiversion::target::match_target! {
-        "x86_64+avx2" => sum_split_words(data),
-        "aarch64+neon" => sum_split_words(data),
+        "x86_64+avx512f+avx512bw+avx512vl+avx2" => sum_split_words::<2>(data),
+        "x86_64+avx2" => sum_split_words::<1>(data),
+        "aarch64+neon" => sum_split_words::<1>(data),
         _ => sum_scalar(data),
     }
 }
@@ -134,8 +150,9 @@ static TAIL_MASKS: [u8; 2 * STEP] = {
 };
 
 /// The vector loop: `data` as native-endian 32-bit words, [`LANES`] per step, added
-/// into two sets of [`Lanes`] (even steps into one, odd steps into the other, so that
-/// no register waits on the addition just before it). A word `w = lo + 2^16 hi` is
+/// into `SETS` sets of [`Lanes`] (with two, even steps into one and odd steps into the
+/// other, so that no register waits on the addition just before it; with one, the
+/// four or eight registers of a set already make as many independent chains). A word `w = lo + 2^16 hi` is
 /// added whole into its lane of `all`, wrapping, and its high half `hi` into its lane
 /// of `high`; the low halves' sum is recovered when the lanes are emptied, and `lo + hi`
 /// is `w` modulo `2^16 - 1` (RFC 1071 §2 (B), (C)). Three vector instructions per
@@ -145,7 +162,7 @@ static TAIL_MASKS: [u8; 2 * STEP] = {
 /// one step goes to [`sum_scalar`]. Inlined into each [`sum_vector`] clone, so it is
 /// compiled with that clone's instruction set.
 #[inline(always)]
-fn sum_split_words(data: &[u8]) -> u64 {
+fn sum_split_words<const SETS: usize>(data: &[u8]) -> u64 {
     // An odd final byte is padded with a zero after it (RFC 1071).
     let (even, odd) = data.split_at(data.len() & !1);
     let Some(window) = even.last_chunk::<STEP>() else {
@@ -169,30 +186,113 @@ fn sum_split_words(data: &[u8]) -> u64 {
         r => r,
     };
     let (whole, last) = steps.split_at(steps.len().saturating_sub(last_len));
-    let mut sets = [Lanes::default(), Lanes::default()];
+    let mut sets: [Lanes; SETS] = core::array::from_fn(|_| Lanes::default());
     for group in whole.chunks_exact(GROUP) {
         add_group(&mut sets, group);
         total = add_end_around(total, Lanes::empty(&mut sets));
     }
     add_group(&mut sets, last);
-    if !rest.is_empty() {
+    if let (false, Some(set)) = (rest.is_empty(), sets.first_mut()) {
         // `rest` is the end of `window`; the words before it are already summed.
-        sets[0].add_masked(window, mask);
+        set.add_masked(window, mask);
     }
     add_end_around(total, Lanes::empty(&mut sets))
 }
 
-/// The steps of `group`, alternately into each set.
+/// The steps of `group`, in turn into each set.
 #[inline(always)]
-fn add_group(sets: &mut [Lanes; 2], group: &[[u8; STEP]]) {
-    let (pairs, one) = group.as_chunks::<2>();
-    for [a, b] in pairs {
-        sets[0].add(a);
-        sets[1].add(b);
+fn add_group<const SETS: usize>(sets: &mut [Lanes; SETS], group: &[[u8; STEP]]) {
+    let (rounds, last) = group.as_chunks::<SETS>();
+    for round in rounds {
+        for (set, step) in sets.iter_mut().zip(round) {
+            set.add(step);
+        }
     }
-    if let Some(step) = one.first() {
-        sets[0].add(step);
+    for (set, step) in sets.iter_mut().zip(last) {
+        set.add(step);
     }
+}
+
+/// [`sum_split_words`] that also copies `src` into `dst` (of the same length) as it
+/// reads it, one step at a time, where the CPU has a vector unit; else a copy and
+/// [`sum_scalar`]. One pass over the data instead of two ([`sum_copy`]).
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2",
+    "x86_64+avx2",
+    "aarch64+neon"
+))]
+fn sum_copy_vector(src: &[u8], dst: &mut [u8]) -> u64 {
+    multiversion::target::match_target! {
+        "x86_64+avx512f+avx512bw+avx512vl+avx2" => sum_copy_split_words::<2>(src, dst),
+        "x86_64+avx2" => sum_copy_split_words::<1>(src, dst),
+        "aarch64+neon" => sum_copy_split_words::<1>(src, dst),
+        _ => {
+            dst.copy_from_slice(src);
+            sum_scalar(src)
+        }
+    }
+}
+
+/// The copying form of [`sum_split_words`]: each whole step of `src` is stored to
+/// `dst` and added to the lanes from the same registers; the bytes after the last whole
+/// step are copied on their own and summed as [`sum_split_words`] sums them (a masked
+/// last step). `dst` is as long as `src` (the caller's slices).
+#[inline(always)]
+fn sum_copy_split_words<const SETS: usize>(src: &[u8], dst: &mut [u8]) -> u64 {
+    let (steps, _) = src.as_chunks::<STEP>();
+    let (out, _) = dst.as_chunks_mut::<STEP>();
+    let whole = steps.len().min(out.len()) * STEP;
+    let mut sets: [Lanes; SETS] = core::array::from_fn(|_| Lanes::default());
+    let mut total = 0u64;
+    for (group, out_group) in steps.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+        let (rounds, last) = group.as_chunks::<SETS>();
+        let (out_rounds, out_last) = out_group.as_chunks_mut::<SETS>();
+        for (round, out_round) in rounds.iter().zip(out_rounds) {
+            for ((set, step), o) in sets.iter_mut().zip(round).zip(out_round) {
+                // The copy and the sum in the same iteration, the step's lines still
+                // in the first-level cache for the sum. (Each word is loaded twice: a
+                // loop that stored the very words it added was turned into a separate
+                // `memcpy` by the compiler.)
+                *o = *step;
+                set.add(step);
+            }
+        }
+        for ((set, step), o) in sets.iter_mut().zip(last).zip(out_last) {
+            *o = *step;
+            set.add(step);
+        }
+        total = add_end_around(total, Lanes::empty(&mut sets));
+    }
+    // The rest: fewer than `STEP` bytes.
+    let (Some(rest), Some(out_rest)) = (src.get(whole..), dst.get_mut(whole..)) else {
+        return total;
+    };
+    out_rest.copy_from_slice(rest);
+    add_end_around(total, sum_wide_tail(src, whole))
+}
+
+/// The sum of `data[from..]`, where `from` is a multiple of [`STEP`] and at least one
+/// step precedes it: a masked last step over the data's last `STEP` even bytes, as in
+/// [`sum_split_words`], and an odd final byte padded with zero.
+#[inline(always)]
+fn sum_wide_tail(data: &[u8], from: usize) -> u64 {
+    let (even, odd) = data.split_at(data.len() & !1);
+    let odd = odd
+        .first()
+        .map_or(0, |&b| u64::from(u16::from_ne_bytes([b, 0])));
+    let rest = even.len().saturating_sub(from);
+    if rest == 0 {
+        return odd;
+    }
+    let (Some(window), Some(mask)) = (
+        even.last_chunk::<STEP>(),
+        TAIL_MASKS.get(rest..).and_then(<[u8]>::first_chunk::<STEP>),
+    ) else {
+        return add_end_around(odd, sum_short(data.get(from..).unwrap_or(&[])));
+    };
+    let mut lanes = Lanes::default();
+    lanes.add_masked(window, mask);
+    add_end_around(odd, u64::from(lanes.total()))
 }
 
 /// `a + b` with the carry out of bit 63 added back (`2^64 ≡ 1` modulo `2^16 - 1`), so a
@@ -208,7 +308,7 @@ fn add_end_around(a: u64, b: u64) -> u64 {
 ///
 /// After `n` words `w_k = lo_k + 2^16 hi_k`, `high` holds `H = Σ hi_k` and `all` holds
 /// `Σ w_k` modulo `2^32`, so `all - 2^16 H` is `L = Σ lo_k` modulo `2^32`, and exactly `L`
-/// while `L < 2^32`. With `n <= GROUP + 1 = 513` (both sets' lanes taken together, the
+/// while `L < 2^32`. With `n <= GROUP + 1 = 513` (all the sets' lanes taken together, the
 /// tail's step included), `L` and `H` are at most `513 * (2^16 - 1) < 2^25.1`, and the
 /// 32 lanes' `L + H` add up to less than `2^31.1`: no 32-bit value overflows.
 #[derive(Default)]
@@ -244,19 +344,42 @@ impl Lanes {
         }
     }
 
-    /// `Σ (L + H)` over the lanes of both sets (congruent to the sum of the words they
-    /// took, modulo `2^16 - 1`), and the lanes zeroed.
+    /// `Σ (L + H)` over the lanes of all the sets (congruent to the sum of the words
+    /// they took, modulo `2^16 - 1`), and the lanes zeroed. The sets are merged lane by
+    /// lane first (`all` wrapping, `high` exact: the bound above counts every set's
+    /// steps), then reduced once.
     #[inline(always)]
-    fn empty(sets: &mut [Lanes; 2]) -> u64 {
-        let [s0, s1] = &*sets;
-        let mut sum = 0u32;
-        for (((a0, h0), a1), h1) in s0.all.iter().zip(&s0.high).zip(&s1.all).zip(&s1.high) {
-            let high = h0 + h1;
-            let low = a0.wrapping_add(*a1).wrapping_sub(high << 16);
-            sum += low + high;
+    fn empty<const SETS: usize>(sets: &mut [Lanes; SETS]) -> u64 {
+        let mut merged = Lanes::default();
+        for set in sets.iter_mut() {
+            let lanes = merged.all.iter_mut().zip(&mut merged.high);
+            for ((all, high), (a, h)) in lanes.zip(set.all.iter().zip(&set.high)) {
+                *all = all.wrapping_add(*a);
+                *high += h;
+            }
+            *set = Lanes::default();
         }
-        *sets = [Lanes::default(), Lanes::default()];
-        u64::from(sum)
+        u64::from(merged.total())
+    }
+
+    /// `Σ (L + H)` over this set's lanes, added pairwise in halves (32 lanes, then 16,
+    /// and so on), so that the additions stay in vector registers: written as one
+    /// running sum, the compiler took the lanes out one at a time (AVX2: 96 extracts).
+    #[inline(always)]
+    fn total(&self) -> u32 {
+        let mut v = [0u32; LANES];
+        for ((v, all), high) in v.iter_mut().zip(&self.all).zip(&self.high) {
+            *v = all.wrapping_sub(high << 16) + high;
+        }
+        let mut width = LANES / 2;
+        while width > 0 {
+            let (low, high) = v.split_at_mut(width);
+            for (a, b) in low.iter_mut().zip(high.iter()) {
+                *a += *b;
+            }
+            width /= 2;
+        }
+        v[0]
     }
 }
 
@@ -359,6 +482,22 @@ pub fn sum_words<const N: usize>(bytes: &[u8; N]) -> u16 {
 /// odd final byte padded with zero. Not complemented: see [`checksum`] for that.
 pub fn sum(data: &[u8]) -> u16 {
     to_network(sum_wide(data))
+}
+
+/// Copy `src` into `dst` (which must be as long) and return [`sum`] of `src`, in one
+/// pass: each piece is summed from the registers it was loaded into for the copy. The
+/// sender's path: a segment's payload goes from the send buffer into the datagram, and
+/// its sum into the checksum. Lengths that differ copy and sum nothing beyond the
+/// shorter (a caller's error, not a panic): the sum is of what was copied.
+pub fn sum_copy(src: &[u8], dst: &mut [u8]) -> u16 {
+    let n = src.len().min(dst.len());
+    let (src, dst) = (&src[..n], &mut dst[..n]);
+    if n >= VECTOR_MIN {
+        to_network(sum_copy_vector(src, dst))
+    } else {
+        dst.copy_from_slice(src);
+        to_network(sum_short(src))
+    }
 }
 
 /// A wide sum taken in native order, folded to 16 bits and put in network
@@ -595,7 +734,36 @@ mod tests {
             proptest::prop_assert_eq!(to_network(sum_scalar(data)), want);
             proptest::prop_assert_eq!(to_network(sum_short(data)), want);
             proptest::prop_assert_eq!(to_network(sum_vector(data)), want);
-            proptest::prop_assert_eq!(to_network(sum_split_words(data)), want);
+            proptest::prop_assert_eq!(to_network(sum_split_words::<1>(data)), want);
+            proptest::prop_assert_eq!(to_network(sum_split_words::<2>(data)), want);
+        }
+
+        /// `sum_copy` copies every byte and sums what it copied, at every length and
+        /// alignment of either slice, whichever loop this CPU takes; and each copying
+        /// loop on its own, with one set of lanes and with two.
+        #[test]
+        fn sum_copy_copies_and_sums(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..700),
+            skip in 0usize..8,
+            out_skip in 0usize..8,
+        ) {
+            let data = &data[skip.min(data.len())..];
+            let want = reference(data);
+            let mut out = vec![0x5a; data.len() + out_skip];
+            proptest::prop_assert_eq!(sum_copy(data, &mut out[out_skip..]), want);
+            proptest::prop_assert_eq!(&out[out_skip..], data);
+            if data.len() >= STEP {
+                for sets in [1, 2] {
+                    let mut out = vec![0x5a; data.len()];
+                    let wide = if sets == 1 {
+                        sum_copy_split_words::<1>(data, &mut out)
+                    } else {
+                        sum_copy_split_words::<2>(data, &mut out)
+                    };
+                    proptest::prop_assert_eq!(to_network(wide), want, "{} sets", sets);
+                    proptest::prop_assert_eq!(&out[..], data);
+                }
+            }
         }
 
         /// The branch-free fold gives what folding one carry at a time gives.
@@ -656,13 +824,50 @@ mod tests {
                 let data: Vec<u8> = (0..len).map(fill).collect();
                 let want = reference(&data);
                 assert_eq!(
-                    to_network(sum_split_words(&data)),
+                    to_network(sum_split_words::<1>(&data)),
                     want,
-                    "len {len} filling {f}"
+                    "one set, len {len} filling {f}"
+                );
+                assert_eq!(
+                    to_network(sum_split_words::<2>(&data)),
+                    want,
+                    "two sets, len {len} filling {f}"
                 );
                 assert_eq!(sum(&data), want, "len {len} filling {f}");
+                let mut out = vec![0; len];
+                assert_eq!(
+                    sum_copy(&data, &mut out),
+                    want,
+                    "copied, len {len} filling {f}"
+                );
+                assert_eq!(out, data, "copied, len {len} filling {f}");
+                let mut out = vec![0; len];
+                assert_eq!(
+                    to_network(sum_copy_split_words::<1>(&data, &mut out)),
+                    want,
+                    "copied, one set, len {len} filling {f}"
+                );
+                let mut out = vec![0; len];
+                assert_eq!(
+                    to_network(sum_copy_split_words::<2>(&data, &mut out)),
+                    want,
+                    "copied, two sets, len {len} filling {f}"
+                );
             }
         }
+    }
+
+    /// A destination of another length: the shorter length is copied and summed.
+    #[test]
+    fn sum_copy_into_a_slice_of_another_length_takes_the_shorter() {
+        let data: Vec<u8> = (0..300u16).map(|i| i as u8).collect();
+        let mut short = vec![0; 200];
+        assert_eq!(sum_copy(&data, &mut short), sum(&data[..200]));
+        assert_eq!(short, data[..200]);
+        let mut long = vec![7; 400];
+        assert_eq!(sum_copy(&data, &mut long), sum(&data));
+        assert_eq!(long[..300], data[..]);
+        assert!(long[300..].iter().all(|&b| b == 7));
     }
 
     /// The tail masks: each keeps exactly the last `r` bytes of a step.
