@@ -523,14 +523,15 @@ impl Endpoint {
     pub fn handle(&mut self, now: Instant, packet: &[u8]) {
         // Borrowed where it was returned: moving the parsed header out of the `Result`
         // copied it with wider loads than it was written with, which stalls.
-        let parsed = synack_wire::parse_packet(packet);
-        let Ok(pkt) = &parsed else {
+        let parsed = synack_wire::parse_packet_unchecked(packet);
+        let Ok(unchecked) = &parsed else {
             // Not a TCP segment: an ICMP error about one of ours (MUST-54), or nothing.
             if let Some(err) = crate::icmp::parse(packet) {
                 self.handle_icmp(now, &err);
             }
-            return; // MUST-3: a bad checksum or malformed header is dropped silently
+            return; // MUST-3: a malformed header is dropped silently
         };
+        let pkt = &unchecked.packet;
         if !self.addrs.accepts(pkt.dst) {
             return;
         }
@@ -549,14 +550,44 @@ impl Endpoint {
             remote: SocketAddr::new(pkt.src, pkt.tcp.src_port),
         };
         let seg = Segment::new(&pkt.tcp, pkt.payload);
-        // Built only where it is used: on the connection's path only when tracing.
-        let summary = || SegmentSummary::new(&pkt.tcp, pkt.payload.len());
         // One lookup finds a connection or a TIME-WAIT record.
         let holder = self.demux.get(&tuple);
+        // MUST-3: a segment whose checksum is wrong is dropped silently, before anything
+        // acts on it. A connection's next data in order is summed as it is copied into
+        // the receive buffer, where it waits, not yet readable (`stage_text`): one pass
+        // over the payload instead of a sum and then a copy.
+        let mut staged = None;
+        if pkt.payload.is_empty() {
+            if !unchecked.checksum_ok_with(0) {
+                return;
+            }
+        } else {
+            let staging = match holder {
+                Some(Holder::Conn(index)) => self
+                    .conns
+                    .get_any_mut(index)
+                    .and_then(|c| c.stage_text(seg.seq, pkt.payload)),
+                _ => None,
+            };
+            let checksum_ok = match staging {
+                Some((sum, token)) => {
+                    staged = Some(token);
+                    unchecked.checksum_ok_with(sum)
+                }
+                None => unchecked.checksum_ok(),
+            };
+            if !checksum_ok {
+                return;
+            }
+        }
+        // Built only where it is used: on the connection's path only when tracing.
+        let summary = || SegmentSummary::new(&pkt.tcp, pkt.payload.len());
         if let Some(Holder::Conn(index)) = holder {
             self.out
                 .trace_with(now, tuple, || TraceKind::Received { seg: summary() });
+            self.out.staged = staged;
             self.deliver(now, index, &seg);
+            self.out.staged = None;
         } else if let Some(Holder::TimeWait(index)) = holder {
             let summary = summary();
             self.out

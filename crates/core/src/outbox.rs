@@ -4,6 +4,7 @@
 
 use crate::connection::tx_pool::TxPool;
 use crate::endpoint::Event;
+use crate::reassembly::Staged;
 use crate::{Config, EndpointStats, FourTuple, Instant, State, TraceEvent, TraceKind};
 use std::collections::VecDeque;
 use synack_wire::TcpRepr;
@@ -50,6 +51,11 @@ pub(crate) struct Outbox {
     /// The TCP header of the segment a connection just produced for `poll_transmit`,
     /// written here in place (see [`crate::connection::output::Outgoing`]).
     pub header: TcpRepr,
+    /// Where the payload of the segment being delivered was copied into its
+    /// connection's receive buffer while its checksum was verified
+    /// (`Connection::stage_text`), if it was: set by `Endpoint::handle` for the one
+    /// segment it delivers, cleared after.
+    pub staged: Option<Staged>,
 }
 
 impl Outbox {
@@ -65,6 +71,7 @@ impl Outbox {
             stats: EndpointStats::default(),
             tx_pool: TxPool::default(),
             header: TcpRepr::default(),
+            staged: None,
         }
     }
 

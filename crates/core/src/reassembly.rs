@@ -29,6 +29,8 @@
 
 use std::collections::VecDeque;
 
+use synack_wire::checksum;
+
 /// Held out-of-order ranges (see `ReceiveBuffer::ooo`).
 type Ranges = VecDeque<(usize, usize)>;
 
@@ -66,6 +68,15 @@ fn ring_index(pos: usize, alloc: usize) -> usize {
     } else {
         pos % alloc
     }
+}
+
+/// Where [`ReceiveBuffer::stage`] copied a segment's data: the ring's address, the
+/// stream position the data starts at and its length. Compared, never dereferenced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Staged {
+    ring: usize,
+    pos: usize,
+    len: usize,
 }
 
 /// The receive buffer of one connection.
@@ -181,6 +192,60 @@ impl ReceiveBuffer {
         self.write_at(self.readable, &data[..taken]);
         self.readable = end;
         taken
+    }
+
+    /// Copies `data`, the next bytes in order, into the window without making them
+    /// readable, and returns their Internet checksum sum (`checksum::sum_copy`, one
+    /// pass) with a token saying where they went. This is the copy
+    /// [`ReceiveBuffer::append`] would make, made before the segment's checksum is
+    /// verified so that the verification reads the data in the same pass; the reader
+    /// sees nothing until [`ReceiveBuffer::append_staged`] is given the token. `None`,
+    /// with nothing copied, when the data is empty, does not fit the window, would
+    /// wrap round the ring's end, or out-of-order ranges are held; and when the ring
+    /// would have to grow: staging never allocates, since whether a segment may take
+    /// more memory is the connection's decision (`Config::max_buffer_memory`), made
+    /// after the checksum.
+    pub fn stage(&mut self, data: &[u8]) -> Option<(u16, Staged)> {
+        if data.is_empty()
+            || data.len() > self.window()
+            || self.readable + data.len() > self.ring.len()
+            || !self.ranges().is_empty()
+        {
+            return None;
+        }
+        let pos = self.head + self.readable;
+        let idx = ring_index(pos, self.ring.len());
+        let ring = self.ring.as_ptr() as usize;
+        let dst = self.ring.get_mut(idx..idx + data.len())?;
+        let sum = checksum::sum_copy(data, dst);
+        Some((
+            sum,
+            Staged {
+                ring,
+                pos,
+                len: data.len(),
+            },
+        ))
+    }
+
+    /// [`ReceiveBuffer::append`] of `data`, whose bytes [`ReceiveBuffer::stage`] has
+    /// already copied if `staged` is its token and still describes this buffer (the
+    /// same allocation, the same position, the same length, no range held): then they
+    /// only become readable. Otherwise `data` is appended as usual.
+    #[inline]
+    pub fn append_staged(&mut self, data: &[u8], staged: Option<Staged>) -> usize {
+        if let Some(st) = staged {
+            if st.len == data.len()
+                && st.ring == self.ring.as_ptr() as usize
+                && st.pos == self.head + self.readable
+                && data.len() <= self.window()
+                && self.ranges().is_empty()
+            {
+                self.readable += data.len();
+                return data.len();
+            }
+        }
+        self.append(data)
     }
 
     /// [`ReceiveBuffer::insert`] holding at most `max_ranges` out-of-order ranges (at
@@ -454,6 +519,64 @@ mod tests {
 
     fn ranges(b: &ReceiveBuffer) -> Vec<(usize, usize)> {
         b.out_of_order().collect()
+    }
+
+    /// A buffer whose ring is allocated (one append, read back), with room for more.
+    fn warmed(capacity: usize) -> ReceiveBuffer {
+        let mut b = ReceiveBuffer::new(capacity);
+        assert_eq!(b.append(&[9; 100]), 100);
+        assert_eq!(read_all(&mut b), vec![9; 100]);
+        b
+    }
+
+    #[test]
+    fn staged_bytes_are_unreadable_until_appended_with_their_token() {
+        let mut b = warmed(4096);
+        let data: Vec<u8> = (0..200u8).collect();
+        let (sum, token) = b.stage(&data).expect("staged");
+        assert_eq!(sum, synack_wire::checksum::sum(&data));
+        assert_eq!(b.readable(), 0, "staging makes nothing readable");
+        assert_eq!(b.append_staged(&data, Some(token)), 200);
+        assert_eq!(read_all(&mut b), data);
+    }
+
+    #[test]
+    fn a_stale_token_falls_back_to_copying() {
+        let mut b = warmed(4096);
+        let (_, token) = b.stage(&[1; 50]).expect("staged");
+        // Other bytes arrive first: the token no longer describes where data goes.
+        assert_eq!(b.append(&[2; 10]), 10);
+        assert_eq!(b.append_staged(&[3; 50], Some(token)), 50);
+        let mut want = vec![2; 10];
+        want.extend_from_slice(&[3; 50]);
+        assert_eq!(read_all(&mut b), want);
+        // A token for other data (another length) is not taken either.
+        let (_, token) = b.stage(&[4; 30]).expect("staged");
+        assert_eq!(b.append_staged(&[5; 20], Some(token)), 20);
+        assert_eq!(read_all(&mut b), vec![5; 20]);
+    }
+
+    #[test]
+    fn staging_never_allocates_wraps_or_passes_a_hole() {
+        let mut fresh = ReceiveBuffer::new(4096);
+        assert!(fresh.stage(&[1; 10]).is_none(), "no ring yet");
+        assert_eq!(fresh.heap_bytes(), 0);
+        // The ring (256 bytes after `warmed`) would have to grow.
+        let mut b = warmed(4096);
+        assert!(b.stage(&[1; 300]).is_none());
+        // Data that would wrap round the ring's end: 50 bytes left unread at ring
+        // index 150, so the next byte goes at index 200 of 256.
+        assert_eq!(b.append(&[1; 200]), 200);
+        assert_eq!(b.read(&mut [0; 150]), 150);
+        assert!(b.stage(&[2; 100]).is_none());
+        assert!(b.stage(&[2; 50]).is_some());
+        // A hole held.
+        assert_eq!(b.insert(10, &[3; 5]), 0);
+        assert!(b.stage(&[4; 10]).is_none());
+        // Nothing beyond the window.
+        let mut small = warmed(100);
+        assert!(small.stage(&[5; 101]).is_none());
+        assert!(small.stage(&[]).is_none());
     }
 
     #[test]

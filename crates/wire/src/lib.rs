@@ -136,6 +136,58 @@ pub struct ParsedPacket<'a> {
 /// [`parse_tcp`] describes. An empty buffer is [`WireError::Truncated`], a version other
 /// than 4 or 6 [`WireError::UnsupportedIpVersion`].
 pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
+    parse_datagram::<true>(buf).map(|p| p.packet)
+}
+
+/// [`parse_packet`] without the TCP checksum's pass over the payload: every other
+/// check is made, in the same order, and the pseudo-header and header are summed. The
+/// packet is not to be acted on until [`UncheckedPacket::checksum_ok`] (or
+/// [`UncheckedPacket::checksum_ok_with`], given the payload's sum) says its checksum
+/// is right (RFC 9293 §3.1, MUST-3). What it is for: a receiver that copies the
+/// payload somewhere anyway can sum it in the same pass (`checksum::sum_copy`),
+/// instead of reading it once to verify and once more to copy. A segment whose
+/// checksum and structure are both wrong may report the structural error here where
+/// [`parse_packet`] reports [`WireError::TcpBadChecksum`].
+pub fn parse_packet_unchecked(buf: &[u8]) -> Result<UncheckedPacket<'_>, WireError> {
+    parse_datagram::<false>(buf)
+}
+
+/// A datagram [`parse_packet_unchecked`] parsed: its TCP checksum is yet to be
+/// verified over the payload. Read its fields only to decide where the payload would
+/// go; act on it only once the checksum is verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UncheckedPacket<'a> {
+    /// The packet, as [`parse_packet`] would return it if its checksum is right.
+    pub packet: ParsedPacket<'a>,
+    /// The ones' complement sum of the pseudo-header and the TCP header.
+    header_sum: u16,
+}
+
+impl UncheckedPacket<'_> {
+    /// Whether the TCP checksum is right, the payload summed here.
+    #[inline]
+    pub fn checksum_ok(&self) -> bool {
+        let payload = self.packet.payload;
+        self.checksum_ok_with(if payload.is_empty() {
+            0
+        } else {
+            checksum::sum(payload)
+        })
+    }
+
+    /// Whether the TCP checksum is right, given [`checksum::sum`] of the payload (taken
+    /// by the caller, while copying it, say). The payload starts at an even offset
+    /// (the header is whole 32-bit words), so its sum adds to the header's as it is.
+    #[inline]
+    pub fn checksum_ok_with(&self, payload_sum: u16) -> bool {
+        checksum::add16(self.header_sum, payload_sum) == 0xffff
+    }
+}
+
+/// The body of [`parse_packet`] (`WHOLE`: the checksum verified over the whole
+/// segment) and [`parse_packet_unchecked`] (the payload left unsummed).
+#[inline(always)]
+fn parse_datagram<const WHOLE: bool>(buf: &[u8]) -> Result<UncheckedPacket<'_>, WireError> {
     let first = *buf.first().ok_or(WireError::Truncated)?;
     // The pseudo-header's sum is taken here, where the family is known (RFC 9293 §3.1
     // for IPv4, RFC 8200 §8.1 for IPv6); a segment's length fits either length field,
@@ -163,13 +215,16 @@ pub fn parse_packet(buf: &[u8]) -> Result<ParsedPacket<'_>, WireError> {
         }
         version => return Err(WireError::UnsupportedIpVersion(version)),
     };
-    let (fixed, options, payload) = tcp::parse_tcp_parts(segment, pseudo)?;
-    let packet = |options| ParsedPacket {
-        src,
-        dst,
-        hop_limit,
-        tcp: TcpRepr::from_fixed(fixed, options),
-        payload,
+    let (fixed, options, payload, header_sum) = tcp::parse_tcp_parts::<WHOLE>(segment, pseudo)?;
+    let packet = |options| UncheckedPacket {
+        packet: ParsedPacket {
+            src,
+            dst,
+            hop_limit,
+            tcp: TcpRepr::from_fixed(fixed, options),
+            payload,
+        },
+        header_sum,
     };
     // The usual option layouts (timestamps alone, on nearly every segment; a SYN's)
     // build the result where it is returned, each in a branch of its own: merged

@@ -398,15 +398,17 @@ fn write_fixed(h: &mut [u8; HEADER_LEN], repr: &TcpRepr, header_len: usize, chec
 pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &[u8]), WireError> {
     // Mixed families or an over-long segment have no pseudo-header: a bad checksum.
     let pseudo = checksum::pseudo_header(src, dst, ip_protocol::TCP, segment.len()).ok();
-    let (fixed, options, payload) = parse_tcp_parts(segment, pseudo.map(|c| c.sum()))?;
+    let (fixed, options, payload, _) = parse_tcp_parts::<true>(segment, pseudo.map(|c| c.sum()))?;
     Ok((
         TcpRepr::from_fixed(fixed, TcpOptions::parse(options)?),
         payload,
     ))
 }
 
-/// A checked segment's fixed header, option bytes and payload.
-pub(crate) type TcpParts<'a> = (&'a [u8; HEADER_LEN], &'a [u8], &'a [u8]);
+/// A checked segment's fixed header, option bytes and payload, and the sum of its
+/// pseudo-header and header (options included) when the payload is still to be summed
+/// ([`parse_tcp_parts`] with `WHOLE` false; 0 otherwise).
+pub(crate) type TcpParts<'a> = (&'a [u8; HEADER_LEN], &'a [u8], &'a [u8], u16);
 
 /// The checks of [`parse_tcp`] up to the options: the fixed header, the option bytes
 /// and the payload, all borrowed. [`crate::parse_packet`] builds the header from them
@@ -414,8 +416,13 @@ pub(crate) type TcpParts<'a> = (&'a [u8; HEADER_LEN], &'a [u8], &'a [u8]);
 /// another (a copy read back with wider loads than it was written with, which stalls).
 /// `pseudo` is the pseudo-header's sum for this segment, computed by the caller for
 /// its address family (`None`: there is none, and the checksum cannot verify).
+///
+/// With `WHOLE`, the checksum is verified over the whole segment first (RFC 9293
+/// §3.1, MUST-3). Without, only the structure is checked and the sum of the
+/// pseudo-header and header is returned: the caller must verify the payload's sum
+/// against it ([`crate::UncheckedPacket`]) before it acts on the segment.
 #[inline(always)]
-pub(crate) fn parse_tcp_parts(
+pub(crate) fn parse_tcp_parts<const WHOLE: bool>(
     segment: &[u8],
     pseudo: Option<u16>,
 ) -> Result<TcpParts<'_>, WireError> {
@@ -423,10 +430,10 @@ pub(crate) fn parse_tcp_parts(
         .split_first_chunk::<HEADER_LEN>()
         .ok_or(WireError::Truncated)?;
     // RFC 9293 §3.1, MUST-3: the sum over pseudo-header and segment is all ones.
-    match pseudo {
-        Some(p) if checksum::add16(p, checksum::sum(segment)) == 0xffff => {}
+    let pseudo = match pseudo {
+        Some(p) if !WHOLE || checksum::add16(p, checksum::sum(segment)) == 0xffff => p,
         _ => return Err(WireError::TcpBadChecksum),
-    }
+    };
     // The structural checks of `TcpSegment::check_len`, in its order.
     let offset = fixed[OFFSET] >> 4;
     if offset < 5 {
@@ -435,7 +442,13 @@ pub(crate) fn parse_tcp_parts(
     let (options, payload) = rest
         .split_at_checked(usize::from(offset) * 4 - HEADER_LEN)
         .ok_or(WireError::TcpDataOffsetTooLarge(offset))?;
-    Ok((fixed, options, payload))
+    let header_sum = if WHOLE {
+        0
+    } else {
+        let header = segment.get(..HEADER_LEN + options.len()).unwrap_or(&[]);
+        checksum::add16(pseudo, checksum::sum(header))
+    };
+    Ok((fixed, options, payload, header_sum))
 }
 
 /// Write the TCP segment `repr` + `payload` travelling from `src` to `dst` at the start

@@ -247,4 +247,31 @@ proptest! {
             );
         }
     }
+
+    /// The unchecked parse: the intact datagram parses to what `parse_packet` gives and
+    /// its checksum verifies, with the payload summed by the parse or by the caller; a
+    /// flipped bit in the segment either fails the structural checks or fails the
+    /// checksum, whichever way the payload is summed.
+    #[test]
+    fn the_unchecked_parse_verifies_as_parse_packet_does(
+        (src, dst) in common::addrs(),
+        repr in common::repr(),
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let good = common::emit(src, dst, 64, &repr, &payload);
+        let unchecked = synack_wire::parse_packet_unchecked(&good).expect("parses");
+        prop_assert!(unchecked.checksum_ok());
+        prop_assert!(unchecked.checksum_ok_with(synack_wire::checksum::sum(&payload)));
+        prop_assert_eq!(Ok(unchecked.packet.clone()), parse_packet(&good));
+        let start = if src.is_ipv6() { 40 } else { 20 };
+        for bit in start * 8..good.len() * 8 {
+            let mut bad = good.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            if let Ok(u) = synack_wire::parse_packet_unchecked(&bad) {
+                prop_assert!(!u.checksum_ok(), "bit {}", bit);
+                let sum = synack_wire::checksum::sum(u.packet.payload);
+                prop_assert!(!u.checksum_ok_with(sum), "bit {}", bit);
+            }
+        }
+    }
 }

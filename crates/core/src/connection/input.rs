@@ -6,6 +6,7 @@ use super::recovery::AckInfo;
 use super::{Connection, Origin, Owner};
 use crate::endpoint::{CloseReason, Event};
 use crate::outbox::Ctx;
+use crate::reassembly::Staged;
 use crate::scoreboard::Update;
 use crate::{Instant, SeqNum, State};
 use core::time::Duration;
@@ -235,9 +236,35 @@ impl Connection {
             self.ts.update_recent(ts.tsval, seg.seq, ctx.now);
         }
         self.window_update(seg);
-        let advanced = self.recv_buf.append(seg.payload);
+        let advanced = self
+            .recv_buf
+            .append_staged(seg.payload, ctx.out.staged.take());
         self.text_taken(ctx, seg, 0, len, advanced, false);
         true
+    }
+
+    /// Before a segment's checksum is verified (`Endpoint::handle`): when `seq` and
+    /// `payload` are the next data in order for a connection in a state that takes
+    /// text, copy the payload into the receive buffer's window, not yet readable, and
+    /// return its checksum sum and where it went ([`ReceiveBuffer::stage`]). The
+    /// verification then reads the payload only once, as it is copied; if the segment
+    /// takes [`Self::in_order_data`]'s path, the copy is made readable as it stands.
+    /// Nothing a reader or the peer sees changes here, whatever the segment turns out
+    /// to be.
+    ///
+    /// [`ReceiveBuffer::stage`]: crate::reassembly::ReceiveBuffer::stage
+    #[inline]
+    pub(crate) fn stage_text(&mut self, seq: SeqNum, payload: &[u8]) -> Option<(u16, Staged)> {
+        if payload.is_empty()
+            || seq != self.rcv_nxt
+            || !matches!(
+                self.state,
+                State::Established | State::FinWait1 | State::FinWait2
+            )
+        {
+            return None;
+        }
+        self.recv_buf.stage(payload)
     }
 
     /// First, check the sequence number, after the PAWS test of RFC 7323 §5.3. Returns
