@@ -8,6 +8,7 @@ use crate::demux::{Demux, Holder, KeyedHasher};
 use crate::isn::IsnGenerator;
 use crate::listener::{Listener, ListenerQueue};
 use crate::outbox::{Ctx, Outbox};
+use crate::reassembly::Staged;
 use crate::slab::Slab;
 use crate::syn_cookie::SynCookies;
 use crate::time_wait::{TimeWait, TimeWaitAction};
@@ -556,30 +557,17 @@ impl Endpoint {
         // acts on it. A connection's next data in order is summed as it is copied into
         // the receive buffer, where it waits, not yet readable (`stage_text`): one pass
         // over the payload instead of a sum and then a copy.
-        let mut staged = None;
-        if pkt.payload.is_empty() {
+        let staged = if pkt.payload.is_empty() {
             if !unchecked.checksum_ok_with(0) {
                 return;
             }
+            None
         } else {
-            let staging = match holder {
-                Some(Holder::Conn(index)) => self
-                    .conns
-                    .get_any_mut(index)
-                    .and_then(|c| c.stage_text(seg.seq, pkt.payload)),
-                _ => None,
-            };
-            let checksum_ok = match staging {
-                Some((sum, token)) => {
-                    staged = Some(token);
-                    unchecked.checksum_ok_with(sum)
-                }
-                None => unchecked.checksum_ok(),
-            };
-            if !checksum_ok {
-                return;
+            match self.verify_payload(holder, unchecked) {
+                Ok(staged) => staged,
+                Err(()) => return,
             }
-        }
+        };
         // Built only where it is used: on the connection's path only when tracing.
         let summary = || SegmentSummary::new(&pkt.tcp, pkt.payload.len());
         if let Some(Holder::Conn(index)) = holder {
@@ -605,6 +593,32 @@ impl Endpoint {
                 },
             );
             self.reset_for_closed(tuple, &seg);
+        }
+    }
+
+    /// The checksum of a segment that carries data (MUST-3), its payload copied into
+    /// the connection's receive buffer in the same pass when it is the next data in
+    /// order ([`Connection::stage_text`]): `Ok` with where the copy went, if it was
+    /// made; `Err` when the checksum is wrong. Out of line: the segments of a
+    /// connection's opening and closing carry no data.
+    #[inline(never)]
+    fn verify_payload(
+        &mut self,
+        holder: Option<Holder>,
+        unchecked: &synack_wire::UncheckedPacket<'_>,
+    ) -> Result<Option<Staged>, ()> {
+        let pkt = &unchecked.packet;
+        let staging = match holder {
+            Some(Holder::Conn(index)) => self
+                .conns
+                .get_any_mut(index)
+                .and_then(|c| c.stage_text(SeqNum(pkt.tcp.seq), pkt.payload)),
+            _ => None,
+        };
+        match staging {
+            Some((sum, token)) if unchecked.checksum_ok_with(sum) => Ok(Some(token)),
+            None if unchecked.checksum_ok() => Ok(None),
+            _ => Err(()),
         }
     }
 
