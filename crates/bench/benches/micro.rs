@@ -1,5 +1,6 @@
-//! Criterion micro-benchmarks of the hot paths: the Internet checksum, parsing and
-//! emitting a data segment, ACK processing at the sender, and reassembly with holes.
+//! Criterion micro-benchmarks of the hot paths: the Internet checksum (and the copy
+//! made with it), parsing and emitting a data segment, ACK processing at the sender,
+//! and reassembly with holes.
 //!
 //! `cargo bench -p synack-bench --bench micro`
 
@@ -40,6 +41,24 @@ fn checksum(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(len as u64));
         g.bench_function(format!("{len} bytes"), |b| {
             b.iter(|| synack_wire::checksum::checksum(black_box(&data)))
+        });
+    }
+    // Copying a payload and summing it: in one pass (`sum_copy`, the sender's and the
+    // receiver's path), and as a sum followed by a copy. The destination starts 52
+    // bytes into its buffer, where a payload sits in a datagram with timestamps.
+    for len in [1448usize, 65_483] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+        let mut out = vec![0u8; len + 52];
+        g.throughput(Throughput::Bytes(len as u64));
+        g.bench_function(format!("copy and sum {len} bytes, one pass"), |b| {
+            b.iter(|| synack_wire::checksum::sum_copy(black_box(&data), &mut out[52..]))
+        });
+        g.bench_function(format!("copy and sum {len} bytes, sum then copy"), |b| {
+            b.iter(|| {
+                let sum = synack_wire::checksum::sum(black_box(&data));
+                out[52..].copy_from_slice(&data);
+                sum
+            })
         });
     }
     g.finish();

@@ -19,6 +19,14 @@
 //! overlapping segments never overwrite it (RFC 9293 §3.10.7.4 leaves this open; this is
 //! the choice that makes overlap attacks harmless to already-accepted data).
 //!
+//! Staging: the endpoint verifies a segment's checksum before the connection sees it
+//! (MUST-3). For the next data in order, it has [`ReceiveBuffer::stage`] copy the
+//! payload into the window while summing it, one pass instead of a sum and then a copy;
+//! the bytes stay unreadable until [`ReceiveBuffer::append_staged`] is handed the
+//! token, and a token that no longer describes the buffer is ignored (the data is then
+//! copied as usual). Bytes staged for a segment that is then dropped are never read:
+//! they lie beyond the readable bytes, outside every held range.
+//!
 //! Memory: nothing is allocated until bytes are accepted; the ring grows by doubling up
 //! to `capacity`. When the buffer holds nothing it keeps the ring until the owner calls
 //! [`ReceiveBuffer::release_if_empty`] (the connection does so a moment later, if it is

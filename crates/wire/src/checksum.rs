@@ -17,9 +17,10 @@
 //!   per 64 bytes). With AVX-512, even and odd steps go into two sets of lanes, so no
 //!   addition waits on the one before it; with AVX2 and NEON, whose registers hold
 //!   one set, into one set (two spilled to the stack in the loop: on a Zen 3 core,
-//!   AVX2, 65,495 bytes took 950–1,006 ns with two sets and 675 to 916 ns with one,
-//!   depending on the build; 1,460 bytes 31 to 33 ns either way, once the lanes' final reduction was written as
-//!   pairwise halves the compiler keeps in vector registers). The words after the
+//!   AVX2, 65,495 bytes took 950–1,006 ns with two sets and 675 to 890 ns with one,
+//!   depending on the build; 1,460 bytes 31 to 35 ns either way, once the lanes'
+//!   final reduction was written as two plain sums the compiler keeps in vector
+//!   registers). The words after the
 //!   last whole step are added as one more
 //!   step over the data's last 128 bytes, ANDed with a mask (from a table) that zeroes
 //!   the words already summed, so no scalar loop runs for the tail. The function is

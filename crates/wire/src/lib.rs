@@ -29,6 +29,9 @@
 //!
 //! - [`parse_packet`] parses one IP datagram carrying TCP, validating every length and
 //!   both checksums, and returns a [`ParsedPacket`] borrowing the payload.
+//!   [`parse_packet_unchecked`] makes every check but the TCP checksum's pass over the
+//!   payload, for a receiver that sums the payload as it copies it
+//!   ([`checksum::sum_copy`]) and verifies it before acting on the segment.
 //! - [`emit_packet`] writes an IP datagram carrying the given [`TcpRepr`] and payload
 //!   into a caller's buffer, computing the checksums, and returns its length;
 //!   [`packet_len`] says how long it will be.
