@@ -73,6 +73,7 @@ mod addresses;
 pub mod config;
 mod congestion;
 mod connection;
+mod copy;
 mod demux;
 pub mod endpoint;
 pub mod error;

@@ -37,6 +37,7 @@
 
 use std::collections::VecDeque;
 
+use crate::copy::copy;
 use synack_wire::checksum;
 
 /// Held out-of-order ranges (see `ReceiveBuffer::ooo`).
@@ -360,9 +361,10 @@ impl ReceiveBuffer {
         let alloc = self.ring.len();
         let at = ring_index(self.head, alloc);
         let first = n.min(alloc - at);
-        out[..first].copy_from_slice(&self.ring[at..at + first]);
+        // Into the application's buffer, in pieces (`crate::copy`).
+        copy(&mut out[..first], &self.ring[at..at + first]);
         if first < n {
-            out[first..n].copy_from_slice(&self.ring[..n - first]);
+            copy(&mut out[first..n], &self.ring[..n - first]);
         }
         self.advance_front(n);
         n

@@ -16,6 +16,7 @@
 //! faults and a free each time, while an idle connection still costs only this struct
 //! (DESIGN.md: "buffers allocated when first needed and released when drained").
 
+use crate::copy::copy;
 use synack_wire::checksum::{self, Checksum};
 
 /// Smallest allocation made by the first write (unless the capacity is smaller), so a
@@ -39,10 +40,10 @@ fn wrap(pos: usize, alloc: usize) -> usize {
 #[inline]
 fn copy_pieces(out: &mut [u8], a: &[u8], b: &[u8]) -> usize {
     let n = a.len() + b.len();
-    out[..a.len()].copy_from_slice(a);
-    // `b` is empty unless the bytes wrap (an empty copy still calls memcpy).
+    copy(&mut out[..a.len()], a);
+    // `b` is empty unless the bytes wrap.
     if !b.is_empty() {
-        out[a.len()..n].copy_from_slice(b);
+        copy(&mut out[a.len()..n], b);
     }
     n
 }
@@ -116,9 +117,10 @@ impl SendBuffer {
         let alloc = self.ring.len();
         let tail = wrap(self.head + self.len, alloc);
         let first = n.min(alloc - tail);
-        self.ring[tail..tail + first].copy_from_slice(&data[..first]);
+        // The application's bytes, in pieces (`crate::copy`).
+        copy(&mut self.ring[tail..tail + first], &data[..first]);
         if first < n {
-            self.ring[..n - first].copy_from_slice(&data[first..n]);
+            copy(&mut self.ring[..n - first], &data[first..n]);
         }
         self.len += n;
         n

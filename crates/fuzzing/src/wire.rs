@@ -16,15 +16,18 @@
 //!   the repr is normalised that way first).
 //!
 //! Every view accessor is also exercised on whatever the structure check accepts, and
-//! the option iterator is walked to its end. A failed check panics: under cargo-fuzz
+//! the option iterator is walked to its end. On every datagram,
+//! [`parse_packet_unchecked`] must agree with [`parse_packet`]: the same packet and a
+//! checksum that verifies (with the payload summed by it or by the caller) where
+//! `parse_packet` accepts, and an error or a checksum that fails where it does not. A failed check panics: under cargo-fuzz
 //! that is a finding, under `cargo test` a failed test.
 
 use arbitrary::{Arbitrary, Unstructured};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use synack_wire::{
-    emit_packet, ip_protocol, ipv4, ipv6, options::MAX_OPTIONS_LEN, packet_len, parse_packet,
-    Ipv4Packet, Ipv6Packet, ParsedPacket, SackBlock, SackList, TcpFlags, TcpOptions, TcpRepr,
-    TcpSegment, Timestamps,
+    checksum, emit_packet, ip_protocol, ipv4, ipv6, options::MAX_OPTIONS_LEN, packet_len,
+    parse_packet, parse_packet_unchecked, Ipv4Packet, Ipv6Packet, ParsedPacket, SackBlock,
+    SackList, TcpFlags, TcpOptions, TcpRepr, TcpSegment, Timestamps,
 };
 
 /// Run one wire-harness input (see the module documentation). Panics on a violated
@@ -43,8 +46,33 @@ pub fn run_wire(data: &[u8]) {
 
 fn raw_datagram(bytes: &[u8]) {
     exercise_views(bytes);
+    unchecked_agrees(bytes);
     if let Ok(p) = parse_packet(bytes) {
         round_trip(&p);
+    }
+}
+
+/// [`parse_packet_unchecked`] and its verification accept exactly what
+/// [`parse_packet`] accepts, and give the same packet.
+fn unchecked_agrees(bytes: &[u8]) {
+    let checked = parse_packet(bytes);
+    match parse_packet_unchecked(bytes) {
+        Ok(u) => {
+            let verified = u.checksum_ok();
+            assert_eq!(
+                verified,
+                u.checksum_ok_with(checksum::sum(u.packet.payload)),
+                "the two verifications disagree"
+            );
+            match checked {
+                Ok(p) => {
+                    assert!(verified, "parse_packet accepts what fails verification");
+                    assert_eq!(p, u.packet, "the unchecked parse gives another packet");
+                }
+                Err(e) => assert!(!verified, "verified, but parse_packet says {e:?}"),
+            }
+        }
+        Err(_) => assert!(checked.is_err(), "only the unchecked parse fails"),
     }
 }
 
@@ -144,6 +172,7 @@ fn checksummed_segment(bytes: &[u8]) {
         let _ = TcpSegment::new_unchecked(&mut *tail).fill_checksum(src, dst);
     }
     exercise_views(&buf);
+    unchecked_agrees(&buf);
     if let Ok(p) = parse_packet(&buf) {
         assert_eq!((p.src, p.dst, p.hop_limit), (src, dst, ttl));
         round_trip(&p);
