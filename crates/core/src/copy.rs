@@ -5,7 +5,7 @@
 //! with `rep movsb`, and on AMD Zen 3 `rep movsb` runs 16 to 24 times slower when the
 //! destination lies 1 to 31 bytes past the source modulo 4 KiB: 64 KiB in 23 to 34 µs
 //! against 1.4 to 1.6 µs at other distances (measured on the project's machine;
-//! `crates/bench/README.md`, "Then (849f7e8 to 8dd9238)"). Where an application's
+//! `crates/bench/README.md`, "Then (849f7e8 to 65130d8)"). Where an application's
 //! buffer falls relative to a ring is chance, so about one large copy in 130 would
 //! take that slow case. Pieces of [`PIECE`] bytes stay below the threshold, on
 //! `memcpy`'s vector loop, which has no such case; each piece costs one more call.
