@@ -183,15 +183,21 @@ pub struct Results {
 /// others were slowed by something else on the machine, not by the stack).
 pub const RUNS: usize = 3;
 
-fn best_of(mut f: impl FnMut() -> BulkRun) -> BulkRun {
-    let mut best = f();
+/// The fastest of [`RUNS`] runs of each of two measurements, taken in turn (first,
+/// second, first, second, …) rather than all of one and then all of the other: on a
+/// machine whose speed drifts (a shared host's did by a factor of two within minutes;
+/// `README.md`), each stack's best run then comes from the same stretch of time.
+fn best_of_alternated(
+    mut first: impl FnMut() -> BulkRun,
+    mut second: impl FnMut() -> BulkRun,
+) -> (BulkRun, BulkRun) {
+    let faster = |best: BulkRun, r: BulkRun| if r.secs < best.secs { r } else { best };
+    let (mut a, mut b) = (first(), second());
     for _ in 1..RUNS {
-        let r = f();
-        if r.secs < best.secs {
-            best = r;
-        }
+        a = faster(a, first());
+        b = faster(b, second());
     }
-    best
+    (a, b)
 }
 
 /// Run every measurement at `size`, reporting progress on stderr.
@@ -199,10 +205,11 @@ pub fn run(size: Size) -> Results {
     let plan = Plan::new(size);
     let mut bulk = Vec::new();
     for mtu in [1500u16, 65535] {
-        eprintln!("bulk MTU {mtu}: synack");
-        let s = best_of(|| synack_stack::bulk(mtu, plan.bulk_bytes));
-        eprintln!("bulk MTU {mtu}: smoltcp");
-        let m = best_of(|| smol::bulk(mtu, plan.bulk_bytes));
+        eprintln!("bulk MTU {mtu}: synack and smoltcp, in turn");
+        let (s, m) = best_of_alternated(
+            || synack_stack::bulk(mtu, plan.bulk_bytes),
+            || smol::bulk(mtu, plan.bulk_bytes),
+        );
         eprintln!("bulk MTU {mtu}: Linux loopback");
         let l = (0..RUNS)
             .filter_map(|_| {
