@@ -496,10 +496,11 @@ impl ReceiveBuffer {
         let alloc = self.ring.len();
         let idx = ring_index(self.head + pos, alloc);
         let first = data.len().min(alloc - idx);
-        self.ring[idx..idx + first].copy_from_slice(&data[..first]);
-        // Only a write that wraps has a second piece (an empty copy still calls memcpy).
+        // A segment's data, up to 64 KiB, in pieces as the application's (`crate::copy`).
+        copy(&mut self.ring[idx..idx + first], &data[..first]);
+        // Only a write that wraps has a second piece.
         if first < data.len() {
-            self.ring[..data.len() - first].copy_from_slice(&data[first..]);
+            copy(&mut self.ring[..data.len() - first], &data[first..]);
         }
     }
 }

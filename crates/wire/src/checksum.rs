@@ -118,8 +118,8 @@ fn sum_vector(data: &[u8]) -> u64 {
     // Two sets of lanes where the registers hold them (32 of 512 bits: four registers
     // a set), one where they do not: AVX2 has 16 registers of 256 bits and NEON 32 of
     // 128, and one set takes eight of AVX2's or sixteen of NEON's, so a second set
-    // spills to the stack in the loop (seen in AVX2's code: 1,460 bytes took 31 ns on
-    // a Zen 3 core with two sets).
+    // spills to the stack in the loop (seen in AVX2's code: 65,495 bytes took 950 to
+    // 1,006 ns on a Zen 3 core with two sets, 675 to 890 ns with one).
     multiversion::target::match_target! {
         "x86_64+avx512f+avx512bw+avx512vl+avx2" => sum_split_words::<2>(data),
         "x86_64+avx2" => sum_split_words::<1>(data),
@@ -165,40 +165,66 @@ static TAIL_MASKS: [u8; 2 * STEP] = {
 /// compiled with that clone's instruction set.
 #[inline(always)]
 fn sum_split_words<const SETS: usize>(data: &[u8]) -> u64 {
-    // An odd final byte is padded with a zero after it (RFC 1071).
-    let (even, odd) = data.split_at(data.len() & !1);
-    let Some(window) = even.last_chunk::<STEP>() else {
+    let (steps, _) = data.as_chunks::<STEP>();
+    let Some((tail, odd)) = tail_parts(data) else {
         return sum_scalar(data);
     };
-    let (steps, rest) = even.as_chunks::<STEP>();
-    // `rest.len()` is even and below `STEP`: the mask is always there.
-    let Some(mask) = TAIL_MASKS
-        .get(rest.len()..)
-        .and_then(<[u8]>::first_chunk::<STEP>)
-    else {
-        return sum_scalar(data);
-    };
-    let mut total = odd
-        .first()
-        .map_or(0, |&b| u64::from(u16::from_ne_bytes([b, 0])));
-    // Whole groups first, then the last (possibly whole) group and the tail, emptied
-    // together: one emptying for data up to 64 KiB.
-    let last_len = match steps.len() % GROUP {
-        0 => GROUP,
-        r => r,
-    };
-    let (whole, last) = steps.split_at(steps.len().saturating_sub(last_len));
+    let (whole, last) = split_last_group(steps);
     let mut sets: [Lanes; SETS] = core::array::from_fn(|_| Lanes::default());
+    let mut total = odd;
     for group in whole.chunks_exact(GROUP) {
         add_group(&mut sets, group);
         total = add_end_around(total, Lanes::empty(&mut sets));
     }
     add_group(&mut sets, last);
-    if let (false, Some(set)) = (rest.is_empty(), sets.first_mut()) {
-        // `rest` is the end of `window`; the words before it are already summed.
+    add_tail(&mut sets, tail);
+    add_end_around(total, Lanes::empty(&mut sets))
+}
+
+/// `steps` split into whole groups and a last (possibly whole) group, so that the last
+/// group and the tail are emptied together: one emptying for data up to 64 KiB.
+#[inline(always)]
+fn split_last_group(steps: &[[u8; STEP]]) -> (&[[u8; STEP]], &[[u8; STEP]]) {
+    let last_len = match steps.len() % GROUP {
+        0 => GROUP,
+        r => r,
+    };
+    steps.split_at(steps.len().saturating_sub(last_len))
+}
+
+/// The last [`STEP`] even bytes of some data and the mask that keeps the words of them
+/// that no whole step took.
+type Tail<'a> = (&'a [u8; STEP], &'a [u8; STEP]);
+
+/// What the vector loops add after `data`'s whole steps: the data's last [`STEP`] even
+/// bytes with the mask that keeps only the words no whole step took (`None` when every
+/// even byte is in a whole step), and an odd final byte padded with a zero after it
+/// (RFC 1071). `None` for data shorter than one step.
+#[inline(always)]
+fn tail_parts(data: &[u8]) -> Option<(Option<Tail<'_>>, u64)> {
+    let (even, odd) = data.split_at(data.len() & !1);
+    let window = even.last_chunk::<STEP>()?;
+    let odd = odd
+        .first()
+        .map_or(0, |&b| u64::from(u16::from_ne_bytes([b, 0])));
+    // Even, and below `STEP`: the mask is always there.
+    let rest = even.len() % STEP;
+    if rest == 0 {
+        return Some((None, odd));
+    }
+    let mask = TAIL_MASKS
+        .get(rest..)
+        .and_then(<[u8]>::first_chunk::<STEP>)?;
+    Some((Some((window, mask)), odd))
+}
+
+/// The tail of [`tail_parts`] into the first set of lanes.
+#[inline(always)]
+fn add_tail<const SETS: usize>(sets: &mut [Lanes; SETS], tail: Option<(&[u8; STEP], &[u8; STEP])>) {
+    if let (Some((window, mask)), Some(set)) = (tail, sets.first_mut()) {
+        // The words before the tail's are masked out: a whole step summed them.
         set.add_masked(window, mask);
     }
-    add_end_around(total, Lanes::empty(&mut sets))
 }
 
 /// The steps of `group`, in turn into each set.
@@ -235,62 +261,61 @@ fn sum_copy_vector(src: &[u8], dst: &mut [u8]) -> u64 {
     }
 }
 
-/// The copying form of [`sum_split_words`]: each whole step of `src` is stored to
-/// `dst` and added to the lanes from the same registers; the bytes after the last whole
-/// step are copied on their own and summed as [`sum_split_words`] sums them (a masked
-/// last step). `dst` is as long as `src` (the caller's slices).
+/// The copying form of [`sum_split_words`], with the same groups and tail: each whole
+/// step of `src` is stored to `dst` and added to the lanes from the same registers;
+/// the bytes after the last whole step are copied on their own. `dst` is as long as
+/// `src` (the caller's slices).
 #[inline(always)]
 fn sum_copy_split_words<const SETS: usize>(src: &[u8], dst: &mut [u8]) -> u64 {
     let (steps, _) = src.as_chunks::<STEP>();
     let (out, _) = dst.as_chunks_mut::<STEP>();
     let whole = steps.len().min(out.len()) * STEP;
+    let Some((tail, odd)) = tail_parts(src) else {
+        dst.copy_from_slice(src);
+        return sum_scalar(src);
+    };
+    let (whole_groups, last) = split_last_group(steps);
+    let (out_whole, out_last) = out.split_at_mut(whole_groups.len().min(out.len()));
     let mut sets: [Lanes; SETS] = core::array::from_fn(|_| Lanes::default());
-    let mut total = 0u64;
+    let mut total = odd;
     // Zero, which the compiler cannot see is zero: see `Lanes::add_copy`.
     let opaque_zero = core::hint::black_box(0u32);
-    for (group, out_group) in steps.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-        let (rounds, last) = group.as_chunks::<SETS>();
-        let (out_rounds, out_last) = out_group.as_chunks_mut::<SETS>();
-        for (round, out_round) in rounds.iter().zip(out_rounds) {
-            for ((set, step), o) in sets.iter_mut().zip(round).zip(out_round) {
-                set.add_copy(step, o, opaque_zero);
-            }
-        }
-        for ((set, step), o) in sets.iter_mut().zip(last).zip(out_last) {
-            set.add_copy(step, o, opaque_zero);
-        }
+    for (group, out_group) in whole_groups
+        .chunks_exact(GROUP)
+        .zip(out_whole.chunks_exact_mut(GROUP))
+    {
+        add_copy_group(&mut sets, group, out_group, opaque_zero);
         total = add_end_around(total, Lanes::empty(&mut sets));
     }
-    // The rest: fewer than `STEP` bytes.
-    let (Some(rest), Some(out_rest)) = (src.get(whole..), dst.get_mut(whole..)) else {
-        return total;
-    };
-    out_rest.copy_from_slice(rest);
-    add_end_around(total, sum_wide_tail(src, whole))
+    add_copy_group(&mut sets, last, out_last, opaque_zero);
+    add_tail(&mut sets, tail);
+    let sum = add_end_around(total, Lanes::empty(&mut sets));
+    // The bytes after the last whole step, copied on their own (fewer than `STEP`),
+    // once the lanes are emptied: a call made while they are live spills them.
+    if let (Some(rest), Some(out_rest)) = (src.get(whole..), dst.get_mut(whole..)) {
+        out_rest.copy_from_slice(rest);
+    }
+    sum
 }
 
-/// The sum of `data[from..]`, where `from` is a multiple of [`STEP`] and at least one
-/// step precedes it: a masked last step over the data's last `STEP` even bytes, as in
-/// [`sum_split_words`], and an odd final byte padded with zero.
+/// [`add_group`] that also stores each step to its place in `out`.
 #[inline(always)]
-fn sum_wide_tail(data: &[u8], from: usize) -> u64 {
-    let (even, odd) = data.split_at(data.len() & !1);
-    let odd = odd
-        .first()
-        .map_or(0, |&b| u64::from(u16::from_ne_bytes([b, 0])));
-    let rest = even.len().saturating_sub(from);
-    if rest == 0 {
-        return odd;
+fn add_copy_group<const SETS: usize>(
+    sets: &mut [Lanes; SETS],
+    group: &[[u8; STEP]],
+    out: &mut [[u8; STEP]],
+    zero: u32,
+) {
+    let (rounds, last) = group.as_chunks::<SETS>();
+    let (out_rounds, out_last) = out.as_chunks_mut::<SETS>();
+    for (round, out_round) in rounds.iter().zip(out_rounds) {
+        for ((set, step), o) in sets.iter_mut().zip(round).zip(out_round) {
+            set.add_copy(step, o, zero);
+        }
     }
-    let (Some(window), Some(mask)) = (
-        even.last_chunk::<STEP>(),
-        TAIL_MASKS.get(rest..).and_then(<[u8]>::first_chunk::<STEP>),
-    ) else {
-        return add_end_around(odd, sum_short(data.get(from..).unwrap_or(&[])));
-    };
-    let mut lanes = Lanes::default();
-    lanes.add_masked(window, mask);
-    add_end_around(odd, u64::from(lanes.total()))
+    for ((set, step), o) in sets.iter_mut().zip(last).zip(out_last) {
+        set.add_copy(step, o, zero);
+    }
 }
 
 /// `a + b` with the carry out of bit 63 added back (`2^64 ≡ 1` modulo `2^16 - 1`), so a
