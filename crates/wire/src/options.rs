@@ -58,6 +58,14 @@ fn write_nop_nop_timestamps(out: &mut [u8; 12], ts: Timestamps) {
     values.copy_from_slice(&values_word.to_be_bytes());
 }
 
+/// [`write_nop_nop_timestamps`], returning the ones' complement sum (not folded) of
+/// the twelve bytes written, taken from the values rather than read back.
+#[inline(always)]
+pub(crate) fn emit_nop_nop_timestamps_summed(out: &mut [u8; 12], ts: Timestamps) -> u64 {
+    write_nop_nop_timestamps(out, ts);
+    u64::from(NOP_NOP_TIMESTAMPS) + u64::from(ts.tsval) + u64::from(ts.tsecr)
+}
+
 /// The largest window scale shift (RFC 7323 §2.3); larger received values are read as
 /// this.
 pub const MAX_WINDOW_SCALE: u8 = 14;
@@ -459,6 +467,22 @@ impl TcpOptions {
         Ok(len)
     }
 
+    /// The options nearly every segment of a synchronized connection carries:
+    /// `Some(Some(timestamps))` when timestamps are the only option, `Some(None)` when
+    /// there is none, `None` for anything else.
+    #[inline(always)]
+    pub(crate) fn usual(&self) -> Option<Option<Timestamps>> {
+        match (
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+        ) {
+            (None, None, false, true) => Some(self.timestamps),
+            _ => None,
+        }
+    }
+
     /// Write the options as [`TcpOptions::emit`] does into `buf`, which must be exactly
     /// [`TcpOptions::wire_len`] bytes, and return the ones' complement sum of what was
     /// written ([`TcpOptions::wire_sum`]), for the segment's checksum. Timestamps alone,
@@ -471,16 +495,9 @@ impl TcpOptions {
     /// longer than the options. Nothing is written on error.
     #[inline]
     pub(crate) fn emit_summed(&self, buf: &mut [u8]) -> Result<u64, WireError> {
-        if let (Some(ts), None, None, false, true) = (
-            self.timestamps,
-            self.mss,
-            self.window_scale,
-            self.sack_permitted,
-            self.sack.is_empty(),
-        ) {
+        if let Some(Some(ts)) = self.usual() {
             let out: &mut [u8; 12] = buf.try_into().map_err(|_| WireError::BufferTooSmall)?;
-            write_nop_nop_timestamps(out, ts);
-            return Ok(u64::from(NOP_NOP_TIMESTAMPS) + u64::from(ts.tsval) + u64::from(ts.tsecr));
+            return Ok(emit_nop_nop_timestamps_summed(out, ts));
         }
         if buf.len() != self.wire_len() {
             return Err(WireError::BufferTooSmall);

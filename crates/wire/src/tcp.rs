@@ -350,7 +350,7 @@ impl TcpRepr {
     /// and each half of a 32-bit one is a word (a 32-bit value added whole is the sum
     /// of its halves modulo `2^16 - 1`).
     #[inline(always)]
-    fn fixed_sum(&self, header_len: usize) -> u64 {
+    pub(crate) fn fixed_sum(&self, header_len: usize) -> u64 {
         u64::from(self.src_port)
             + u64::from(self.dst_port)
             + u64::from(self.seq)
@@ -372,7 +372,12 @@ fn offset_and_flags(header_len: usize, flags: TcpFlags) -> u16 {
 /// `checksum`, as three big-endian stores (8, 8 and 4 bytes) rather than a field at a
 /// time or through a copy of an array built on the stack.
 #[inline(always)]
-fn write_fixed(h: &mut [u8; HEADER_LEN], repr: &TcpRepr, header_len: usize, checksum: u16) {
+pub(crate) fn write_fixed(
+    h: &mut [u8; HEADER_LEN],
+    repr: &TcpRepr,
+    header_len: usize,
+    checksum: u16,
+) {
     let ports_seq =
         (u64::from(repr.src_port) << 48) | (u64::from(repr.dst_port) << 32) | u64::from(repr.seq);
     let ack_offset_window = (u64::from(repr.ack) << 32)
@@ -404,6 +409,10 @@ pub fn parse_tcp(segment: &[u8], src: IpAddr, dst: IpAddr) -> Result<(TcpRepr, &
         payload,
     ))
 }
+
+/// The length of the header nearly every segment of a connection has: the fixed
+/// header and the timestamps option with two NOPs (RFC 7323 Appendix A).
+const USUAL_HEADER_LEN: usize = HEADER_LEN + 12;
 
 /// A checked segment's fixed header, option bytes and payload, and the sum of its
 /// pseudo-header and header (options included) when the payload is still to be summed
@@ -446,7 +455,13 @@ pub(crate) fn parse_tcp_parts<const WHOLE: bool>(
         0
     } else {
         let header = segment.get(..HEADER_LEN + options.len()).unwrap_or(&[]);
-        checksum::add16(pseudo, checksum::sum(header))
+        // The usual header (the timestamps option alone) summed in line, as whole
+        // words; any other through the general loop.
+        let sum = match <&[u8; USUAL_HEADER_LEN]>::try_from(header) {
+            Ok(usual) => checksum::sum_words(usual),
+            Err(_) => checksum::sum(header),
+        };
+        checksum::add16(pseudo, sum)
     };
     Ok((fixed, options, payload, header_sum))
 }

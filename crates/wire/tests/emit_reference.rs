@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use synack_wire::{
     checksum, emit_packet, emit_packet_in_place, emit_packet_in_place_summed, emit_tcp,
     emit_tcp_in_place, ip_protocol, ipv4, ipv6, payload_offset, Ipv4Packet, Ipv6Packet, SackList,
-    TcpOption, TcpRepr, TcpSegment,
+    TcpOption, TcpOptions, TcpRepr, TcpSegment, Timestamps,
 };
 
 /// The options one at a time with [`TcpOption::emit`], in the layout documented on
@@ -106,8 +106,47 @@ fn reference_datagram(
     }
 }
 
+/// A header with the options nearly every segment of a connection has: timestamps
+/// alone, or none (the summed in-place emitter's own path over IPv4).
+fn usual_repr() -> impl Strategy<Value = TcpRepr> {
+    (
+        common::repr(),
+        proptest::option::of((any::<u32>(), any::<u32>())),
+    )
+        .prop_map(|(mut repr, ts)| {
+            repr.options = TcpOptions {
+                timestamps: ts.map(|(tsval, tsecr)| Timestamps { tsval, tsecr }),
+                ..TcpOptions::default()
+            };
+            repr
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The summed in-place emitter with the usual options, over both families, writes
+    /// what the views build (the general strategy below reaches these options rarely).
+    #[test]
+    fn the_usual_header_is_written_as_the_views_build_it(
+        (src, dst) in common::addrs(),
+        hop_limit in any::<u8>(),
+        repr in usual_repr(),
+        payload in common::payload(),
+    ) {
+        let want = reference_datagram(src, dst, hop_limit, &repr, &payload);
+        let n = want.len();
+        let mut buf = vec![0x5au8; n + 7];
+        let at = payload_offset(src.is_ipv6(), &repr);
+        buf[at..at + payload.len()].copy_from_slice(&payload);
+        let sum = checksum::sum(&payload);
+        prop_assert_eq!(
+            emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, &repr, payload.len(), sum),
+            Ok(n)
+        );
+        prop_assert_eq!(&buf[..n], &want[..]);
+        prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+    }
 
     /// All four emitters, into buffers with room to spare (left untouched).
     #[test]
