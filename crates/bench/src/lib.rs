@@ -69,17 +69,42 @@ impl CycleRun {
     pub fn time(idle: usize, n: u32, mut run: impl FnMut(u32)) -> CycleRun {
         run(n / 10 + 1);
         let secs = (0..RUNS)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                run(n);
-                start.elapsed().as_secs_f64()
-            })
+            .map(|_| Self::once(n, &mut run))
             .fold(f64::INFINITY, f64::min);
         CycleRun {
             idle,
             cycles: u64::from(n),
             secs,
         }
+    }
+
+    /// [`CycleRun::time`] for two stacks at the same idle count, their runs taken in
+    /// turn (as [`best_of_alternated`] does for bulk transfers): `(n, run)` for each.
+    pub fn time_alternated(
+        idle: usize,
+        (n1, mut run1): (u32, impl FnMut(u32)),
+        (n2, mut run2): (u32, impl FnMut(u32)),
+    ) -> (CycleRun, CycleRun) {
+        run1(n1 / 10 + 1);
+        run2(n2 / 10 + 1);
+        let (mut best1, mut best2) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..RUNS {
+            best1 = best1.min(Self::once(n1, &mut run1));
+            best2 = best2.min(Self::once(n2, &mut run2));
+        }
+        let run = |n: u32, secs| CycleRun {
+            idle,
+            cycles: u64::from(n),
+            secs,
+        };
+        (run(n1, best1), run(n2, best2))
+    }
+
+    /// Seconds `run(n)` takes.
+    fn once(n: u32, run: &mut impl FnMut(u32)) -> f64 {
+        let start = std::time::Instant::now();
+        run(n);
+        start.elapsed().as_secs_f64()
     }
 
     /// Cycles per second.
@@ -106,7 +131,8 @@ pub struct Plan {
     pub bulk_bytes: u64,
     /// (idle connections, cycles timed) for synack.
     pub synack_cycles: Vec<(usize, u32)>,
-    /// (idle connections, cycles timed) for smoltcp.
+    /// (idle connections, cycles timed) for smoltcp: the same idle counts as synack's,
+    /// each timed in turn with synack's at that count.
     pub smoltcp_cycles: Vec<(usize, u32)>,
     /// Cycles timed for Linux.
     pub linux_cycles: u32,
@@ -220,15 +246,23 @@ pub fn run(size: Size) -> Results {
             .min_by(|a, b| a.secs.total_cmp(&b.secs));
         bulk.push((mtu, s, m, l));
     }
-    eprintln!("cycles: synack");
-    let s = synack_stack::cycles(&plan.synack_cycles);
-    eprintln!("cycles: smoltcp");
-    let m = smol::cycles(&plan.smoltcp_cycles);
+    let mut cycles = Vec::new();
+    let (mut s, mut m) = (synack_stack::Cycles::new(), smol::Cycles::new());
+    for (&(idle, n), &(smol_idle, smol_n)) in plan.synack_cycles.iter().zip(&plan.smoltcp_cycles) {
+        eprintln!("cycles with {idle} idle: synack and smoltcp, in turn");
+        s.grow_idle(idle);
+        m.grow_idle(smol_idle);
+        cycles.push(CycleRun::time_alternated(
+            idle,
+            (n, |n| s.run(n)),
+            (smol_n, |n| m.run(n)),
+        ));
+    }
+    drop((s, m));
     eprintln!("cycles: Linux loopback");
     let linux_cycles = linux::cycles(plan.linux_cycles)
         .map_err(|e| eprintln!("Linux loopback cycles failed: {e}"))
         .ok();
-    let cycles = s.into_iter().zip(m).collect();
     eprintln!("memory: synack, {} connections", plan.synack_memory_conns);
     let (c, sv) = synack_stack::memory(plan.synack_memory_conns);
     let config = synack::Config::default();

@@ -341,23 +341,64 @@ const IDLE_BUFFER: usize = 4096;
 /// connection; smoltcp has no backlog), four-way close, TIME-WAIT expiry on the virtual
 /// clock, then the same two sockets are reused.
 pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
-    let mut p = Pair::new(1500);
-    let sh = p.server_set.add(socket(64 * 1024, 64 * 1024));
-    let ch = p.client_set.add(socket(64 * 1024, 64 * 1024));
-    let mut idle = 0usize;
-    let mut out = Vec::new();
-    let mut port = 0u32;
-    for &(want_idle, n) in plan {
-        while idle < want_idle {
-            let count = (want_idle - idle).min(1000);
-            p.add_idle(idle, count, IDLE_BUFFER, IDLE_BUFFER);
-            idle += count;
+    let mut bench = Cycles::new();
+    plan.iter()
+        .map(|&(idle, n)| {
+            bench.grow_idle(idle);
+            CycleRun::time(bench.idle(), n, |n| bench.run(n))
+        })
+        .collect()
+}
+
+/// Two interfaces set up for connection cycles: one socket on each side for the
+/// cycles, reused by each, and the idle connections [`Cycles::grow_idle`] adds.
+pub struct Cycles {
+    p: Pair,
+    ch: SocketHandle,
+    sh: SocketHandle,
+    idle: usize,
+    port: u32,
+}
+
+impl Cycles {
+    /// The two interfaces and the cycles' two sockets, with no connection yet.
+    pub fn new() -> Cycles {
+        let mut p = Pair::new(1500);
+        let sh = p.server_set.add(socket(64 * 1024, 64 * 1024));
+        let ch = p.client_set.add(socket(64 * 1024, 64 * 1024));
+        Cycles {
+            p,
+            ch,
+            sh,
+            idle: 0,
+            port: 0,
         }
-        out.push(CycleRun::time(idle, n, |n| {
-            run_cycles(&mut p, ch, sh, n, &mut port)
-        }));
     }
-    out
+
+    /// Idle established connections open now.
+    pub fn idle(&self) -> usize {
+        self.idle
+    }
+
+    /// Open idle connections, a thousand at a time, until `idle` are open.
+    pub fn grow_idle(&mut self, idle: usize) {
+        while self.idle < idle {
+            let count = (idle - self.idle).min(1000);
+            self.p.add_idle(self.idle, count, IDLE_BUFFER, IDLE_BUFFER);
+            self.idle += count;
+        }
+    }
+
+    /// `n` cycles, one after the other.
+    pub fn run(&mut self, n: u32) {
+        run_cycles(&mut self.p, self.ch, self.sh, n, &mut self.port);
+    }
+}
+
+impl Default for Cycles {
+    fn default() -> Self {
+        Cycles::new()
+    }
 }
 
 fn run_cycles(p: &mut Pair, ch: SocketHandle, sh: SocketHandle, n: u32, port: &mut u32) {

@@ -203,26 +203,73 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
 /// cycles)` in `plan` (idle rising), open idle connections up to `idle`, then time
 /// `cycles` sequential cycles of connect, accept, four-way close and TIME-WAIT expiry.
 pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
-    let mut p = Pair::many_ports();
-    let l = p
-        .server
-        .listen(SocketAddr::new(SERVER_IP, 80), 1 << 20)
-        .expect("listen");
-    let idle_l = p
-        .server
-        .listen(SocketAddr::new(SERVER_IP, 81), 1 << 20)
-        .expect("listen");
-    let mut idle = 0usize;
-    let mut out = Vec::new();
-    for &(want_idle, n) in plan {
-        while idle < want_idle {
-            p.open(idle_l, SocketAddr::new(client_ip(idle as u32), 0), 81)
-                .expect("idle connection");
-            idle += 1;
+    let mut bench = Cycles::new();
+    plan.iter()
+        .map(|&(idle, n)| {
+            bench.grow_idle(idle);
+            CycleRun::time(bench.idle(), n, |n| bench.run(n))
+        })
+        .collect()
+}
+
+/// Two endpoints set up for connection cycles: a listener for the cycles' connections
+/// and one for the idle connections, which [`Cycles::grow_idle`] opens.
+pub struct Cycles {
+    p: Pair,
+    l: ListenerId,
+    idle_l: ListenerId,
+    idle: usize,
+}
+
+impl Cycles {
+    /// The two endpoints and their listeners, with no connection yet.
+    pub fn new() -> Cycles {
+        let mut p = Pair::many_ports();
+        let l = p
+            .server
+            .listen(SocketAddr::new(SERVER_IP, 80), 1 << 20)
+            .expect("listen");
+        let idle_l = p
+            .server
+            .listen(SocketAddr::new(SERVER_IP, 81), 1 << 20)
+            .expect("listen");
+        Cycles {
+            p,
+            l,
+            idle_l,
+            idle: 0,
         }
-        out.push(CycleRun::time(idle, n, |n| run_cycles(&mut p, l, n)));
     }
-    out
+
+    /// Idle established connections open now.
+    pub fn idle(&self) -> usize {
+        self.idle
+    }
+
+    /// Open idle connections until `idle` are open.
+    pub fn grow_idle(&mut self, idle: usize) {
+        while self.idle < idle {
+            self.p
+                .open(
+                    self.idle_l,
+                    SocketAddr::new(client_ip(self.idle as u32), 0),
+                    81,
+                )
+                .expect("idle connection");
+            self.idle += 1;
+        }
+    }
+
+    /// `n` cycles, one after the other.
+    pub fn run(&mut self, n: u32) {
+        run_cycles(&mut self.p, self.l, n);
+    }
+}
+
+impl Default for Cycles {
+    fn default() -> Self {
+        Cycles::new()
+    }
 }
 
 fn run_cycles(p: &mut Pair, l: ListenerId, n: u32) {
