@@ -294,8 +294,12 @@ fn copy_backward(src: &[u8], dst: &[u8]) -> bool {
 }
 
 /// The copying form of [`sum_split_words`], with the same groups and tail: each whole
-/// step of `src` is stored to `dst` and added to the lanes from the same registers;
-/// the bytes after the last whole step are copied on their own. `dst` is as long as
+/// step of `src` is stored to `dst` and added to the lanes from the same registers.
+/// The tail's window (the last [`STEP`] even bytes) is stored whole too, from the
+/// registers its masked words are summed from: the bytes a whole step already copied
+/// are written again with the same values, and no call copies the last bytes (a call
+/// made while the lanes are live spills them; made after, it cost some forty
+/// instructions a segment). An odd final byte is copied on its own. `dst` is as long as
 /// `src` (the caller's slices). `BACKWARD` takes the steps from the last to the first
 /// (see [`ALIAS_WINDOW`]); the sum is the same either way.
 #[inline(always)]
@@ -303,54 +307,56 @@ fn sum_copy_split_words<const SETS: usize, const BACKWARD: bool>(
     src: &[u8],
     dst: &mut [u8],
 ) -> u64 {
-    let (steps, _) = src.as_chunks::<STEP>();
-    let whole = steps.len().min(dst.len() / STEP) * STEP;
     let Some((tail, odd)) = tail_parts(src) else {
         dst.copy_from_slice(src);
         return sum_scalar(src);
     };
-    // The bytes after the last whole step (fewer than `STEP`) are copied on their own
-    // while no lanes are live (a call made while they are live spills them): first
-    // when copying backwards, where they come first, else last.
-    let copy_rest = |dst: &mut [u8]| {
-        if let (Some(rest), Some(out_rest)) = (src.get(whole..), dst.get_mut(whole..)) {
-            out_rest.copy_from_slice(rest);
-        }
-    };
-    if BACKWARD {
-        copy_rest(dst);
-    }
+    let even = src.len() & !1;
+    let (steps, _) = src.as_chunks::<STEP>();
     let (whole_groups, last) = split_last_group(steps);
-    let (out, _) = dst.as_chunks_mut::<STEP>();
-    let (out_whole, out_last) = out.split_at_mut(whole_groups.len().min(out.len()));
+    let (dst_even, dst_odd) = dst.split_at_mut(even.min(dst.len()));
+    if let (Some(&byte), Some(out)) = (src.get(even), dst_odd.first_mut()) {
+        *out = byte;
+    }
     let mut sets: [Lanes; SETS] = core::array::from_fn(|_| Lanes::default());
     let mut total = odd;
     // Zero, which the compiler cannot see is zero: see `Lanes::add_copy`.
     let opaque_zero = core::hint::black_box(0u32);
-    let groups = whole_groups
-        .chunks_exact(GROUP)
-        .zip(out_whole.chunks_exact_mut(GROUP));
+    let copy_tail = |sets: &mut [Lanes; SETS], dst_even: &mut [u8]| {
+        if let (Some((window, mask)), Some(set), Some(out)) =
+            (tail, sets.first_mut(), dst_even.last_chunk_mut::<STEP>())
+        {
+            set.add_copy_masked(window, mask, out, opaque_zero);
+        }
+    };
     if BACKWARD {
-        // The tail's words and the last group, then the whole groups from the last:
-        // still at most `GROUP + 1` steps between two emptyings.
-        add_tail(&mut sets, tail);
+        // The tail and the last group, then the whole groups from the last: still at
+        // most `GROUP + 1` steps between two emptyings.
+        copy_tail(&mut sets, dst_even);
+        let (out, _) = dst_even.as_chunks_mut::<STEP>();
+        let (out_whole, out_last) = out.split_at_mut(whole_groups.len().min(out.len()));
         add_copy_group::<SETS, true>(&mut sets, last, out_last, opaque_zero);
+        let groups = whole_groups
+            .chunks_exact(GROUP)
+            .zip(out_whole.chunks_exact_mut(GROUP));
         for (group, out_group) in groups.rev() {
             total = add_end_around(total, Lanes::empty(&mut sets));
             add_copy_group::<SETS, true>(&mut sets, group, out_group, opaque_zero);
         }
-        add_end_around(total, Lanes::empty(&mut sets))
     } else {
+        let (out, _) = dst_even.as_chunks_mut::<STEP>();
+        let (out_whole, out_last) = out.split_at_mut(whole_groups.len().min(out.len()));
+        let groups = whole_groups
+            .chunks_exact(GROUP)
+            .zip(out_whole.chunks_exact_mut(GROUP));
         for (group, out_group) in groups {
             add_copy_group::<SETS, false>(&mut sets, group, out_group, opaque_zero);
             total = add_end_around(total, Lanes::empty(&mut sets));
         }
         add_copy_group::<SETS, false>(&mut sets, last, out_last, opaque_zero);
-        add_tail(&mut sets, tail);
-        let sum = add_end_around(total, Lanes::empty(&mut sets));
-        copy_rest(dst);
-        sum
+        copy_tail(&mut sets, dst_even);
     }
+    add_end_around(total, Lanes::empty(&mut sets))
 }
 
 /// [`add_group`] that also stores each step to its place in `out`; with `BACKWARD`,
@@ -446,6 +452,29 @@ impl Lanes {
         for (((all, high), w), o) in lanes.zip(words).zip(outs) {
             let w = u32::from_ne_bytes(*w);
             *o = (w ^ zero).to_ne_bytes();
+            *all = all.wrapping_add(w);
+            *high += w >> 16;
+        }
+    }
+
+    /// [`Lanes::add_masked`] of `step` and `mask`, the whole of `step` also stored to
+    /// `out` (as [`Lanes::add_copy`] stores it).
+    #[inline(always)]
+    fn add_copy_masked(
+        &mut self,
+        step: &[u8; STEP],
+        mask: &[u8; STEP],
+        out: &mut [u8; STEP],
+        zero: u32,
+    ) {
+        let (words, _) = step.as_chunks::<4>();
+        let (masks, _) = mask.as_chunks::<4>();
+        let (outs, _) = out.as_chunks_mut::<4>();
+        let lanes = self.all.iter_mut().zip(&mut self.high);
+        for ((((all, high), w), m), o) in lanes.zip(words).zip(masks).zip(outs) {
+            let w = u32::from_ne_bytes(*w);
+            *o = (w ^ zero).to_ne_bytes();
+            let w = w & u32::from_ne_bytes(*m);
             *all = all.wrapping_add(w);
             *high += w >> 16;
         }
