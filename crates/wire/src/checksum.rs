@@ -329,7 +329,17 @@ fn sum_copy_split_words<const SETS: usize, const BACKWARD: bool>(
             set.add_copy_masked(window, mask, out, opaque_zero);
         }
     };
-    if BACKWARD {
+    if steps.len() <= GROUP {
+        // One group (a segment's payload, up to 64 KiB): none of the splitting below.
+        if BACKWARD {
+            copy_tail(&mut sets, dst_even);
+        }
+        let (out, _) = dst_even.as_chunks_mut::<STEP>();
+        add_copy_group::<SETS, BACKWARD>(&mut sets, steps, out, opaque_zero);
+        if !BACKWARD {
+            copy_tail(&mut sets, dst_even);
+        }
+    } else if BACKWARD {
         // The tail and the last group, then the whole groups from the last: still at
         // most `GROUP + 1` steps between two emptyings.
         copy_tail(&mut sets, dst_even);
