@@ -15,8 +15,10 @@
 //!   payload (the parser reads a window-scale shift above 14 as 14, RFC 7323 §2.3, so
 //!   the repr is normalised that way first).
 //!
-//! Every view accessor is also exercised on whatever the structure check accepts, and
-//! the option iterator is walked to its end. On every datagram,
+//! Whatever [`emit_packet`] writes, [`emit_packet_in_place_summed`] (the sender's
+//! emitter, with a path of its own for the usual IPv4 header) must write byte for
+//! byte. Every view accessor is also exercised on whatever the structure check
+//! accepts, and the option iterator is walked to its end. On every datagram,
 //! [`parse_packet_unchecked`] must agree with [`parse_packet`]: the same packet and a
 //! checksum that verifies (with the payload summed by it or by the caller) where
 //! `parse_packet` accepts, and an error or a checksum that fails where it does not. A failed check panics: under cargo-fuzz
@@ -25,9 +27,10 @@
 use arbitrary::{Arbitrary, Unstructured};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use synack_wire::{
-    checksum, emit_packet, ip_protocol, ipv4, ipv6, options::MAX_OPTIONS_LEN, packet_len,
-    parse_packet, parse_packet_unchecked, Ipv4Packet, Ipv6Packet, ParsedPacket, SackBlock,
-    SackList, TcpFlags, TcpOptions, TcpRepr, TcpSegment, Timestamps,
+    checksum, emit_packet, emit_packet_in_place_summed, ip_protocol, ipv4, ipv6,
+    options::MAX_OPTIONS_LEN, packet_len, parse_packet, parse_packet_unchecked, payload_offset,
+    Ipv4Packet, Ipv6Packet, ParsedPacket, SackBlock, SackList, TcpFlags, TcpOptions, TcpRepr,
+    TcpSegment, Timestamps,
 };
 
 /// Run one wire-harness input (see the module documentation). Panics on a violated
@@ -117,6 +120,7 @@ fn round_trip(p: &ParsedPacket<'_>) {
     match emit_packet(&mut buf, p.src, p.dst, p.hop_limit, &p.tcp, p.payload) {
         Ok(n) => {
             assert_eq!(n, buf.len(), "emit_packet length disagrees with packet_len");
+            in_place_agrees(p.src, p.dst, p.hop_limit, &p.tcp, p.payload, &buf);
             let again = parse_packet(&buf[..n])
                 .unwrap_or_else(|e| panic!("re-emitted packet does not parse: {e:?}\n{p:?}"));
             assert_eq!(&again, p, "re-emitted packet parses differently");
@@ -126,6 +130,36 @@ fn round_trip(p: &ParsedPacket<'_>) {
             "a parsed packet could not be re-emitted: {e:?}\n{p:?}"
         ),
     }
+}
+
+/// The sender's emitter, the payload already in place and its sum given (which takes
+/// a path of its own for the usual IPv4 header), writes `want`, the datagram
+/// [`emit_packet`] wrote for the same header and payload.
+fn in_place_agrees(
+    src: IpAddr,
+    dst: IpAddr,
+    hop_limit: u8,
+    repr: &TcpRepr,
+    payload: &[u8],
+    want: &[u8],
+) {
+    let mut buf = vec![0x5au8; want.len()];
+    let at = payload_offset(src.is_ipv6(), repr);
+    if let Some(place) = buf.get_mut(at..at + payload.len()) {
+        place.copy_from_slice(payload);
+    }
+    let sum = checksum::sum(payload);
+    let n = emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, repr, payload.len(), sum);
+    assert_eq!(
+        n,
+        Ok(want.len()),
+        "the in-place emitter disagrees: {repr:?}"
+    );
+    assert_eq!(
+        &buf[..],
+        want,
+        "the in-place emitter wrote another datagram: {repr:?}"
+    );
 }
 
 /// Addresses chosen by the input: IPv4 or IPv6, never a mix.
@@ -240,6 +274,7 @@ fn structured(bytes: &[u8]) {
         );
         return;
     };
+    in_place_agrees(src, dst, hop_limit, &repr, payload, &buf[..n]);
     let parsed = parse_packet(&buf[..n])
         .unwrap_or_else(|e| panic!("an emitted packet does not parse: {e:?}\n{repr:?}"));
     let mut expected = repr;
