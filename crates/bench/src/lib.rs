@@ -51,6 +51,15 @@ impl BulkRun {
     }
 }
 
+/// A stack set up for connection cycles with some idle connections present
+/// ([`synack_stack::Cycles`], [`smol::Cycles`]).
+pub trait CycleBench {
+    /// Idle established connections present.
+    fn idle(&self) -> usize;
+    /// `n` cycles, one after the other.
+    fn run(&mut self, n: u32);
+}
+
 /// A connection-cycle run.
 #[derive(Debug, Clone, Copy)]
 pub struct CycleRun {
@@ -78,26 +87,33 @@ impl CycleRun {
         }
     }
 
-    /// [`CycleRun::time`] for two stacks at the same idle count, their runs taken in
-    /// turn (as [`best_of_alternated`] does for bulk transfers): `(n, run)` for each.
-    pub fn time_alternated(
-        idle: usize,
-        (n1, mut run1): (u32, impl FnMut(u32)),
-        (n2, mut run2): (u32, impl FnMut(u32)),
-    ) -> (CycleRun, CycleRun) {
-        run1(n1 / 10 + 1);
-        run2(n2 / 10 + 1);
-        let (mut best1, mut best2) = (f64::INFINITY, f64::INFINITY);
+    /// [`CycleRun::time`] for several measurements at once, their runs taken in turn
+    /// (first, second, …, first, second, …; as [`best_of_alternated`] does for bulk
+    /// transfers): each `(cycles, bench)` gives one `CycleRun`. A drift in the
+    /// machine's speed then falls on every measurement's best run alike: on the two
+    /// stacks at one idle count, and on one stack at each idle count, whose ratio is
+    /// the flatness figure.
+    ///
+    /// Each timed run follows a few untimed cycles of its own: the run before it, of
+    /// another measurement, has pushed this one's tables out of the caches (smoltcp's
+    /// with 100,000 idle sockets touches gigabytes), which a run that came alone after
+    /// its own set-up did not face.
+    pub fn time_in_turn(runs: &mut [(u32, &mut dyn CycleBench)]) -> Vec<CycleRun> {
+        let mut best = vec![f64::INFINITY; runs.len()];
         for _ in 0..RUNS {
-            best1 = best1.min(Self::once(n1, &mut run1));
-            best2 = best2.min(Self::once(n2, &mut run2));
+            for (b, (n, bench)) in best.iter_mut().zip(runs.iter_mut()) {
+                bench.run(*n / 10 + 1);
+                *b = b.min(Self::once(*n, &mut |n| bench.run(n)));
+            }
         }
-        let run = |n: u32, secs| CycleRun {
-            idle,
-            cycles: u64::from(n),
-            secs,
-        };
-        (run(n1, best1), run(n2, best2))
+        runs.iter()
+            .zip(best)
+            .map(|((n, bench), secs)| CycleRun {
+                idle: bench.idle(),
+                cycles: u64::from(*n),
+                secs,
+            })
+            .collect()
     }
 
     /// Seconds `run(n)` takes.
@@ -246,19 +262,30 @@ pub fn run(size: Size) -> Results {
             .min_by(|a, b| a.secs.total_cmp(&b.secs));
         bulk.push((mtu, s, m, l));
     }
-    let mut cycles = Vec::new();
-    let (mut s, mut m) = (synack_stack::Cycles::new(), smol::Cycles::new());
+    // One pair of endpoints (interfaces) per stack and idle count, all set up first,
+    // then every measurement timed in turn.
+    let mut benches = Vec::new();
     for (&(idle, n), &(smol_idle, smol_n)) in plan.synack_cycles.iter().zip(&plan.smoltcp_cycles) {
-        eprintln!("cycles with {idle} idle: synack and smoltcp, in turn");
+        eprintln!("cycles: setting up {idle} idle connections in each stack");
+        let mut s = synack_stack::Cycles::new();
         s.grow_idle(idle);
+        let mut m = smol::Cycles::new();
         m.grow_idle(smol_idle);
-        cycles.push(CycleRun::time_alternated(
-            idle,
-            (n, |n| s.run(n)),
-            (smol_n, |n| m.run(n)),
-        ));
+        benches.push(((s, n), (m, smol_n)));
     }
-    drop((s, m));
+    eprintln!("cycles: synack and smoltcp at each idle count, in turn");
+    let mut runs: Vec<(u32, &mut dyn CycleBench)> = Vec::new();
+    for ((s, n), (m, smol_n)) in &mut benches {
+        runs.push((*n, s));
+        runs.push((*smol_n, m));
+    }
+    let timed = CycleRun::time_in_turn(&mut runs);
+    drop(runs);
+    drop(benches);
+    let cycles: Vec<(CycleRun, CycleRun)> = timed
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1]))
+        .collect();
     eprintln!("cycles: Linux loopback");
     let linux_cycles = linux::cycles(plan.linux_cycles)
         .map_err(|e| eprintln!("Linux loopback cycles failed: {e}"))

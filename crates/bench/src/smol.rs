@@ -2,7 +2,7 @@
 //! by an in-memory link (a `phy::Device` written here), on a virtual clock. Checksums
 //! are left at smoltcp's default (computed on transmit, verified on receive).
 
-use crate::{BulkRun, CycleRun, MIB};
+use crate::{BulkRun, CycleBench, CycleRun, MIB};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::socket::tcp::{self, CongestionControl, State};
@@ -375,11 +375,6 @@ impl Cycles {
         }
     }
 
-    /// Idle established connections open now.
-    pub fn idle(&self) -> usize {
-        self.idle
-    }
-
     /// Open idle connections, a thousand at a time, until `idle` are open.
     pub fn grow_idle(&mut self, idle: usize) {
         while self.idle < idle {
@@ -388,9 +383,14 @@ impl Cycles {
             self.idle += count;
         }
     }
+}
 
-    /// `n` cycles, one after the other.
-    pub fn run(&mut self, n: u32) {
+impl crate::CycleBench for Cycles {
+    fn idle(&self) -> usize {
+        self.idle
+    }
+
+    fn run(&mut self, n: u32) {
         run_cycles(&mut self.p, self.ch, self.sh, n, &mut self.port);
     }
 }

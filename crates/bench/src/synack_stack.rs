@@ -2,7 +2,7 @@
 //! by one (checksums computed) handed straight to the other's `handle` (checksums
 //! verified), on a virtual clock.
 
-use crate::{BulkRun, CycleRun, MIB};
+use crate::{BulkRun, CycleBench, CycleRun, MIB};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::{Config, ConnId, Endpoint, Instant, ListenerId};
@@ -241,11 +241,6 @@ impl Cycles {
         }
     }
 
-    /// Idle established connections open now.
-    pub fn idle(&self) -> usize {
-        self.idle
-    }
-
     /// Open idle connections until `idle` are open.
     pub fn grow_idle(&mut self, idle: usize) {
         while self.idle < idle {
@@ -259,9 +254,14 @@ impl Cycles {
             self.idle += 1;
         }
     }
+}
 
-    /// `n` cycles, one after the other.
-    pub fn run(&mut self, n: u32) {
+impl crate::CycleBench for Cycles {
+    fn idle(&self) -> usize {
+        self.idle
+    }
+
+    fn run(&mut self, n: u32) {
         run_cycles(&mut self.p, self.l, n);
     }
 }
