@@ -281,7 +281,7 @@ fn sum_copy_vector(src: &[u8], dst: &mut [u8], backward: bool) -> u64 {
 /// match the stores of the steps just before. Measured on a Zen 3 core (1,448 bytes,
 /// fastest of 15 runs at each distance): in some processes, not all, the forward copy
 /// took 46 to 207 ns at distances up to about 450 bytes against 41 to 45 ns at the
-/// others; backwards, 31 to 45 ns at every distance. Backwards, the stores just made
+/// others; backwards, 31 to 46 ns at every distance. Backwards, the stores just made
 /// lie above the loads that follow, nearly 4 KiB away in the low twelve bits.
 const ALIAS_WINDOW: usize = 512;
 
