@@ -212,21 +212,36 @@ impl Demux {
         }
         let hash = self.hash(&key);
         let eq = |e: &(TupleKey, Holder)| e.0 == key;
-        if !self.old.is_empty() {
-            if let Some(e) = self.old.find_mut(hash, eq) {
-                e.1 = holder;
-                return;
-            }
-        }
+        // The young table first: a tuple given a new holder (a connection's TIME-WAIT
+        // record) is nearly always young, and the old table, large when many
+        // connections are open, is then not probed (a cache miss).
         let hasher = &self.hasher;
         match self.young.entry(hash, eq, |e| hasher.hash_key(&e.0)) {
             Entry::Occupied(mut e) => e.get_mut().1 = holder,
             Entry::Vacant(e) => {
+                if let Some(o) = self.old.find_mut(hash, eq) {
+                    o.1 = holder;
+                    return;
+                }
                 e.insert((key, holder));
                 if self.young.len() >= YOUNG_LIMIT {
                     self.promote();
                 }
             }
+        }
+    }
+
+    /// [`Demux::insert`] of a tuple the caller has just found free (`contains` or `get`
+    /// said so, and nothing was entered since): the old table is not probed.
+    pub(crate) fn insert_new(&mut self, tuple: FourTuple, holder: Holder) {
+        debug_assert!(!self.contains(&tuple), "insert_new of a tuple already held");
+        let key = TupleKey::new(&tuple);
+        let hash = self.hash(&key);
+        let hasher = &self.hasher;
+        self.young
+            .insert_unique(hash, (key, holder), |e| hasher.hash_key(&e.0));
+        if self.young.len() >= YOUNG_LIMIT {
+            self.promote();
         }
     }
 
@@ -389,7 +404,9 @@ mod tests {
     }
 
     /// One operation of the property tests on both the demultiplexer and a plain map:
-    /// 0 inserts, 1 removes (if the tuple still leads to that holder), 2 only looks.
+    /// 0 inserts (with `insert_new` when the tuple is free, as `add_conn` does, except
+    /// for slot 1), 1
+    /// removes (if the tuple still leads to that holder), 2 only looks.
     fn apply(
         demux: &mut Demux,
         model: &mut HashMap<u16, Holder>,
@@ -403,7 +420,12 @@ mod tests {
         };
         match op {
             0 => {
-                demux.insert(t, holder);
+                // Both ways of entering a free tuple: `insert` for slot 1.
+                if slot != 1 && !demux.contains(&t) {
+                    demux.insert_new(t, holder);
+                } else {
+                    demux.insert(t, holder);
+                }
                 model.insert(port, holder);
             }
             1 => {

@@ -302,7 +302,9 @@ impl Endpoint {
         // The only place the count grows.
         let live = self.conns.len();
         self.out.stats.connections_peak = self.out.stats.connections_peak.max(live);
-        self.demux.insert(tuple, Holder::Conn(index));
+        // Every caller has just found the tuple free (`connect` by its port search or
+        // `contains`, a listener by the lookup that found no connection).
+        self.demux.insert_new(tuple, Holder::Conn(index));
         id
     }
 
