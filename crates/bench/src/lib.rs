@@ -56,8 +56,24 @@ impl BulkRun {
 pub trait CycleBench {
     /// Idle established connections present.
     fn idle(&self) -> usize;
+    /// Open idle connections until `idle` are open.
+    fn grow_idle(&mut self, idle: usize);
     /// `n` cycles, one after the other.
     fn run(&mut self, n: u32);
+}
+
+/// Connection cycles with idle established connections present, on one stack's
+/// endpoints: for each `(idle, cycles)` in `plan` (idle rising), open idle connections
+/// up to `idle`, then time `cycles` sequential cycles ([`CycleRun::time`]). The
+/// `--only` pieces' way; a whole run times both stacks in turn
+/// ([`CycleRun::time_in_turn`]).
+pub fn cycles_rising(bench: &mut impl CycleBench, plan: &[(usize, u32)]) -> Vec<CycleRun> {
+    plan.iter()
+        .map(|&(idle, n)| {
+            bench.grow_idle(idle);
+            CycleRun::time(bench.idle(), n, |n| bench.run(n))
+        })
+        .collect()
 }
 
 /// A connection-cycle run.

@@ -2,7 +2,7 @@
 //! by an in-memory link (a `phy::Device` written here), on a virtual clock. Checksums
 //! are left at smoltcp's default (computed on transmit, verified on receive).
 
-use crate::{BulkRun, CycleBench, CycleRun, MIB};
+use crate::{BulkRun, CycleRun, MIB};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::socket::tcp::{self, CongestionControl, State};
@@ -341,13 +341,7 @@ const IDLE_BUFFER: usize = 4096;
 /// connection; smoltcp has no backlog), four-way close, TIME-WAIT expiry on the virtual
 /// clock, then the same two sockets are reused.
 pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
-    let mut bench = Cycles::new();
-    plan.iter()
-        .map(|&(idle, n)| {
-            bench.grow_idle(idle);
-            CycleRun::time(bench.idle(), n, |n| bench.run(n))
-        })
-        .collect()
+    crate::cycles_rising(&mut Cycles::new(), plan)
 }
 
 /// Two interfaces set up for connection cycles: one socket on each side for the
@@ -374,20 +368,19 @@ impl Cycles {
             port: 0,
         }
     }
-
-    /// Open idle connections, a thousand at a time, until `idle` are open.
-    pub fn grow_idle(&mut self, idle: usize) {
-        while self.idle < idle {
-            let count = (idle - self.idle).min(1000);
-            self.p.add_idle(self.idle, count, IDLE_BUFFER, IDLE_BUFFER);
-            self.idle += count;
-        }
-    }
 }
 
 impl crate::CycleBench for Cycles {
     fn idle(&self) -> usize {
         self.idle
+    }
+
+    fn grow_idle(&mut self, idle: usize) {
+        while self.idle < idle {
+            let count = (idle - self.idle).min(1000);
+            self.p.add_idle(self.idle, count, IDLE_BUFFER, IDLE_BUFFER);
+            self.idle += count;
+        }
     }
 
     fn run(&mut self, n: u32) {

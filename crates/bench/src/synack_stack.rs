@@ -2,7 +2,7 @@
 //! by one (checksums computed) handed straight to the other's `handle` (checksums
 //! verified), on a virtual clock.
 
-use crate::{BulkRun, CycleBench, CycleRun, MIB};
+use crate::{BulkRun, CycleRun, MIB};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::{Config, ConnId, Endpoint, Instant, ListenerId};
@@ -203,13 +203,7 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
 /// cycles)` in `plan` (idle rising), open idle connections up to `idle`, then time
 /// `cycles` sequential cycles of connect, accept, four-way close and TIME-WAIT expiry.
 pub fn cycles(plan: &[(usize, u32)]) -> Vec<CycleRun> {
-    let mut bench = Cycles::new();
-    plan.iter()
-        .map(|&(idle, n)| {
-            bench.grow_idle(idle);
-            CycleRun::time(bench.idle(), n, |n| bench.run(n))
-        })
-        .collect()
+    crate::cycles_rising(&mut Cycles::new(), plan)
 }
 
 /// Two endpoints set up for connection cycles: a listener for the cycles' connections
@@ -240,9 +234,14 @@ impl Cycles {
             idle: 0,
         }
     }
+}
 
-    /// Open idle connections until `idle` are open.
-    pub fn grow_idle(&mut self, idle: usize) {
+impl crate::CycleBench for Cycles {
+    fn idle(&self) -> usize {
+        self.idle
+    }
+
+    fn grow_idle(&mut self, idle: usize) {
         while self.idle < idle {
             self.p
                 .open(
@@ -253,12 +252,6 @@ impl Cycles {
                 .expect("idle connection");
             self.idle += 1;
         }
-    }
-}
-
-impl crate::CycleBench for Cycles {
-    fn idle(&self) -> usize {
-        self.idle
     }
 
     fn run(&mut self, n: u32) {

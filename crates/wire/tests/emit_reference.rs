@@ -106,6 +106,30 @@ fn reference_datagram(
     }
 }
 
+/// `emit_packet_in_place_summed`, the payload put in place and its sum given, writes
+/// `want` into a buffer with room to spare, and nothing past it.
+fn in_place_summed_writes(
+    src: IpAddr,
+    dst: IpAddr,
+    hop_limit: u8,
+    repr: &TcpRepr,
+    payload: &[u8],
+    want: &[u8],
+) -> Result<(), TestCaseError> {
+    let n = want.len();
+    let mut buf = vec![0x5au8; n + 7];
+    let at = payload_offset(src.is_ipv6(), repr);
+    buf[at..at + payload.len()].copy_from_slice(payload);
+    let sum = checksum::sum(payload);
+    prop_assert_eq!(
+        emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, repr, payload.len(), sum),
+        Ok(n)
+    );
+    prop_assert_eq!(&buf[..n], want);
+    prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+    Ok(())
+}
+
 /// A header with the options nearly every segment of a connection has: timestamps
 /// alone, or none (the summed in-place emitter's own path over IPv4).
 fn usual_repr() -> impl Strategy<Value = TcpRepr> {
@@ -135,17 +159,7 @@ proptest! {
         payload in common::payload(),
     ) {
         let want = reference_datagram(src, dst, hop_limit, &repr, &payload);
-        let n = want.len();
-        let mut buf = vec![0x5au8; n + 7];
-        let at = payload_offset(src.is_ipv6(), &repr);
-        buf[at..at + payload.len()].copy_from_slice(&payload);
-        let sum = checksum::sum(&payload);
-        prop_assert_eq!(
-            emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, &repr, payload.len(), sum),
-            Ok(n)
-        );
-        prop_assert_eq!(&buf[..n], &want[..]);
-        prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+        in_place_summed_writes(src, dst, hop_limit, &repr, &payload, &want)?;
     }
 
     /// All four emitters, into buffers with room to spare (left untouched).
@@ -179,15 +193,7 @@ proptest! {
 
         // The same with the payload's sum given, as the sender takes it from its send
         // buffer.
-        let mut buf = vec![0x5au8; n + 7];
-        buf[at..at + payload.len()].copy_from_slice(&payload);
-        let sum = checksum::sum(&payload);
-        prop_assert_eq!(
-            emit_packet_in_place_summed(&mut buf, src, dst, hop_limit, &repr, payload.len(), sum),
-            Ok(n)
-        );
-        prop_assert_eq!(&buf[..n], &want[..]);
-        prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+        in_place_summed_writes(src, dst, hop_limit, &repr, &payload, &want)?;
 
         let ip_len = if src.is_ipv6() { ipv6::HEADER_LEN } else { ipv4::HEADER_LEN };
         let segment = &want[ip_len..];
