@@ -224,9 +224,7 @@ impl Demux {
                     return;
                 }
                 e.insert((key, holder));
-                if self.young.len() >= YOUNG_LIMIT {
-                    self.promote();
-                }
+                self.promote_if_full();
             }
         }
     }
@@ -240,6 +238,11 @@ impl Demux {
         let hasher = &self.hasher;
         self.young
             .insert_unique(hash, (key, holder), |e| hasher.hash_key(&e.0));
+        self.promote_if_full();
+    }
+
+    /// Move the young entries to the old table once there are [`YOUNG_LIMIT`] of them.
+    fn promote_if_full(&mut self) {
         if self.young.len() >= YOUNG_LIMIT {
             self.promote();
         }

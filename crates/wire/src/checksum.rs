@@ -251,26 +251,24 @@ fn add_group<const SETS: usize>(sets: &mut [Lanes; SETS], group: &[[u8; STEP]]) 
 ))]
 fn sum_copy_vector(src: &[u8], dst: &mut [u8], backward: bool) -> u64 {
     multiversion::target::match_target! {
-        "x86_64+avx512f+avx512bw+avx512vl+avx2" => if backward {
-            sum_copy_split_words::<2, true>(src, dst)
-        } else {
-            sum_copy_split_words::<2, false>(src, dst)
-        },
-        "x86_64+avx2" => if backward {
-            sum_copy_split_words::<1, true>(src, dst)
-        } else {
-            sum_copy_split_words::<1, false>(src, dst)
-        },
-        "aarch64+neon" => if backward {
-            sum_copy_split_words::<1, true>(src, dst)
-        } else {
-            sum_copy_split_words::<1, false>(src, dst)
-        },
+        "x86_64+avx512f+avx512bw+avx512vl+avx2" => sum_copy_directed::<2>(src, dst, backward),
+        "x86_64+avx2" => sum_copy_directed::<1>(src, dst, backward),
+        "aarch64+neon" => sum_copy_directed::<1>(src, dst, backward),
         _ => {
             let _ = backward; // no vector loop: one plain copy
             dst.copy_from_slice(src);
             sum_scalar(src)
         }
+    }
+}
+
+/// [`sum_copy_split_words`] in the direction `backward` asks for.
+#[inline(always)]
+fn sum_copy_directed<const SETS: usize>(src: &[u8], dst: &mut [u8], backward: bool) -> u64 {
+    if backward {
+        sum_copy_split_words::<SETS, true>(src, dst)
+    } else {
+        sum_copy_split_words::<SETS, false>(src, dst)
     }
 }
 
