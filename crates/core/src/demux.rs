@@ -242,6 +242,7 @@ impl Demux {
     }
 
     /// Move the young entries to the old table once there are [`YOUNG_LIMIT`] of them.
+    #[inline]
     fn promote_if_full(&mut self) {
         if self.young.len() >= YOUNG_LIMIT {
             self.promote();
