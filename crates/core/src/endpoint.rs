@@ -1018,7 +1018,9 @@ impl Endpoint {
             };
             let out = c.poll_segment(&mut ctx, room);
             if let Some(out) = out {
-                let tuple = c.tuple;
+                // The addresses only: the whole tuple (two socket addresses, 64 bytes)
+                // is copied only when tracing.
+                let (src, dst) = (c.tuple.local.ip(), c.tuple.remote.ip());
                 let repr = &self.out.header;
                 // The payload goes from the send buffer straight to its place in the
                 // datagram; the headers are written around it.
@@ -1032,8 +1034,8 @@ impl Endpoint {
                         };
                         synack_wire::emit_packet_in_place_summed(
                             buf,
-                            tuple.local.ip(),
-                            tuple.remote.ip(),
+                            src,
+                            dst,
                             self.config.hop_limit,
                             repr,
                             out.len,
@@ -1047,7 +1049,7 @@ impl Endpoint {
                         seg: SegmentSummary::new(&self.out.header, out.len),
                         retransmission: out.retransmission,
                     };
-                    self.out.trace(now, tuple, kind);
+                    self.out.trace(now, c.tuple, kind);
                 }
                 self.settle(now, index);
                 if let Ok(n) = emitted {

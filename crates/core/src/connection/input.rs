@@ -23,7 +23,9 @@ pub(crate) struct Segment<'a> {
     pub ack: SeqNum,
     pub flags: TcpFlags,
     pub window: u16,
-    pub options: TcpOptions,
+    /// Borrowed from the parsed header: a segment is built for every arrival, and a
+    /// copy of the options (SACK blocks included) was some twenty instructions.
+    pub options: &'a TcpOptions,
     /// SEG.UP, meaningful only with URG.
     pub urgent: u16,
     pub payload: &'a [u8],
@@ -31,13 +33,13 @@ pub(crate) struct Segment<'a> {
 
 impl<'a> Segment<'a> {
     /// From a parsed header and its payload.
-    pub(crate) fn new(tcp: &TcpRepr, payload: &'a [u8]) -> Self {
+    pub(crate) fn new(tcp: &'a TcpRepr, payload: &'a [u8]) -> Self {
         Segment {
             seq: SeqNum(tcp.seq),
             ack: SeqNum(tcp.ack),
             flags: tcp.flags,
             window: tcp.window,
-            options: tcp.options,
+            options: &tcp.options,
             urgent: tcp.urgent,
             payload,
         }
@@ -461,7 +463,7 @@ impl Connection {
                     ack: seg.ack,
                     flags: TcpFlags::ACK,
                     window: seg.window,
-                    options: TcpOptions::default(),
+                    options: &TcpOptions::default(),
                     urgent: 0,
                     payload: &text,
                 };
@@ -730,6 +732,11 @@ impl Connection {
     }
 
     /// Bytes `[start, end)` arrived again: remember them for a D-SACK (RFC 2883).
+    /// Cold (a duplicate is rare): kept apart from the receiving path's code, as are
+    /// the other `#[cold]` functions of the crate (crates/bench/README.md, "Then
+    /// (5559d35 to …)").
+    #[cold]
+    #[inline(never)]
     fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
         if self.sack_ok && start.lt(end) {
             self.sack_rx
@@ -1055,7 +1062,9 @@ impl Connection {
     }
 
     /// `<SEQ=SEG.ACK><CTL=RST>` for a segment that acknowledges something never sent
-    /// (§3.10.7.3 first step, §3.10.7.4 SYN-RECEIVED).
+    /// (§3.10.7.3 first step, §3.10.7.4 SYN-RECEIVED). Cold: a broken peer's case.
+    #[cold]
+    #[inline(never)]
     fn reply_reset_for(&self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         let repr = TcpRepr {
             src_port: self.tuple.local.port(),

@@ -215,7 +215,8 @@ impl Connection {
             }
         }
         let cwnd = self.cc.cwnd();
-        let room = cwnd.saturating_sub(self.pipe()) as usize;
+        let pipe = self.pipe();
+        let room = cwnd.saturating_sub(pipe) as usize;
 
         // Rule 1: retransmit what is lost before anything new.
         if let Some(seg) = self.tx.as_mut().and_then(|t| t.board.next_to_resend()) {
@@ -275,19 +276,18 @@ impl Connection {
         }
         let seq = self.snd_nxt;
         let out = self.emit_data(ctx, seq, len, fin);
-        self.on_sent_new(
-            ctx.now,
-            &mut ctx.out.tx_pool,
-            seq,
-            out.len as u32 + u32::from(fin),
-            fin,
-        );
+        let sent = out.len as u32 + u32::from(fin);
+        self.on_sent_new(ctx.now, &mut ctx.out.tx_pool, seq, sent, fin);
         if out.len < smss {
             let end = self.snd_nxt;
             self.tx_state(&mut ctx.out.tx_pool).small_end = Some(end);
         }
-        let limited = self.pipe() >= self.cc.cwnd();
-        self.note_cwnd_usage(limited);
+        // New data adds to the flight and to nothing the scoreboard subtracts (SACKed,
+        // lost) or adds (retransmitted), so the pipe grows by what was sent; neither it
+        // nor cwnd is worked out again.
+        let pipe = pipe.saturating_add(sent);
+        debug_assert_eq!(pipe, self.pipe());
+        self.note_cwnd_usage_at(pipe >= cwnd, pipe);
         Some(out)
     }
 

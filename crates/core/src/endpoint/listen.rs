@@ -213,18 +213,19 @@ impl Endpoint {
                 None => (None, false, None),
             };
         // The SYN as the cookie remembers it.
+        let options = TcpOptions {
+            mss: Some(mss),
+            window_scale,
+            sack_permitted,
+            timestamps,
+            ..TcpOptions::default()
+        };
         let syn = Segment {
             seq: peer_isn,
             ack: SeqNum(0),
             flags: TcpFlags::SYN,
             window: seg.window,
-            options: TcpOptions {
-                mss: Some(mss),
-                window_scale,
-                sack_permitted,
-                timestamps,
-                ..TcpOptions::default()
-            },
+            options: &options,
             urgent: 0,
             payload: &[],
         };
