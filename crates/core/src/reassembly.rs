@@ -241,7 +241,7 @@ impl ReceiveBuffer {
     /// already copied if `staged` is its token and still describes this buffer (the
     /// same allocation, the same position, the same length, no range held): then they
     /// only become readable. Otherwise `data` is appended as usual.
-    #[inline(always)]
+    #[inline]
     pub fn append_staged(&mut self, data: &[u8], staged: Option<Staged>) -> usize {
         if let Some(st) = staged {
             if st.len == data.len()

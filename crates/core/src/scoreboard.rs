@@ -426,10 +426,6 @@ impl Scoreboard {
         self.dupack_bytes = 0;
     }
 
-    /// Mark record `i` lost; returns its bytes if it was not already. Cold: loss
-    /// recovery's.
-    #[cold]
-    #[inline(never)]
     fn set_lost(&mut self, i: usize) -> u32 {
         let Some(seg) = self.segs.get(i).copied() else {
             return 0;
@@ -457,9 +453,7 @@ impl Scoreboard {
 
     /// Mark the first unacknowledged segment lost (fast retransmit without SACK, RFC
     /// 5681 §3.2; a NewReno partial ACK, RFC 6582 §3.2 step 5). Returns the bytes
-    /// newly marked. Cold, as every marking of a loss.
-    #[cold]
-    #[inline(never)]
+    /// newly marked.
     pub(crate) fn mark_first_lost(&mut self) -> u32 {
         if self.segs.front().is_some_and(|s| s.lost()) {
             return 0; // already waiting for, or in, its retransmission
@@ -659,9 +653,7 @@ impl Scoreboard {
     }
 
     /// NextSeg rule 4 (RFC 6675 §4): the highest unSACKed segment, for the one rescue
-    /// retransmission of a recovery. Cold: once per recovery at most.
-    #[cold]
-    #[inline(never)]
+    /// retransmission of a recovery.
     pub(crate) fn highest_unsacked(&self) -> Option<TxSeg> {
         self.segs.iter().rev().find(|s| !s.sacked()).copied()
     }

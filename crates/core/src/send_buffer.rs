@@ -139,8 +139,7 @@ impl SendBuffer {
     /// lie in one piece of the ring are copied and summed in one pass
     /// (`synack_wire::checksum::sum_copy`: each piece of data is added from the
     /// registers it was loaded into for the copy); bytes that wrap are summed from the
-    /// buffer, then copied. Inline: a sender's every segment takes it, from one place.
-    #[inline(always)]
+    /// buffer, then copied.
     pub fn peek_summed(&self, offset: usize, out: &mut [u8]) -> (usize, u16) {
         let (a, b) = self.slices(offset, out.len());
         if b.is_empty() {

@@ -732,11 +732,6 @@ impl Connection {
     }
 
     /// Bytes `[start, end)` arrived again: remember them for a D-SACK (RFC 2883).
-    /// Cold (a duplicate is rare): kept apart from the receiving path's code, as are
-    /// the other `#[cold]` functions of the crate (crates/bench/README.md, "Then
-    /// (5559d35 to …)").
-    #[cold]
-    #[inline(never)]
     fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
         if self.sack_ok && start.lt(end) {
             self.sack_rx
@@ -1062,9 +1057,7 @@ impl Connection {
     }
 
     /// `<SEQ=SEG.ACK><CTL=RST>` for a segment that acknowledges something never sent
-    /// (§3.10.7.3 first step, §3.10.7.4 SYN-RECEIVED). Cold: a broken peer's case.
-    #[cold]
-    #[inline(never)]
+    /// (§3.10.7.3 first step, §3.10.7.4 SYN-RECEIVED).
     fn reply_reset_for(&self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         let repr = TcpRepr {
             src_port: self.tuple.local.port(),

@@ -504,9 +504,6 @@ impl Connection {
     }
 
     /// Queue a RST for this connection's peer (§3.5.2 / §3.10.5): `<SEQ=SND.NXT><CTL=RST>`.
-    /// Cold: an abort's path, not a segment's.
-    #[cold]
-    #[inline(never)]
     pub(crate) fn send_reset(&self, ctx: &mut Ctx<'_>) {
         let repr = TcpRepr {
             src_port: self.tuple.local.port(),

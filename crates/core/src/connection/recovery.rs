@@ -187,9 +187,6 @@ impl Connection {
     }
 
     /// A segment of new data `[start, start + len)` (with our FIN if `fin`) went out.
-    /// Inline: every new segment comes here, and the call's entry and exit were a
-    /// tenth of its cost.
-    #[inline(always)]
     pub(crate) fn on_sent_new(
         &mut self,
         now: Instant,
@@ -425,10 +422,7 @@ impl Connection {
     }
 
     /// Begin fast recovery (RFC 6675 §5 step (4), RFC 6582 §3.2 step 2): a new
-    /// ssthresh, RecoveryPoint = SND.NXT, and PRR from the flight size. Cold: once per
-    /// loss episode.
-    #[cold]
-    #[inline(never)]
+    /// ssthresh, RecoveryPoint = SND.NXT, and PRR from the flight size.
     fn enter_fast_recovery(&mut self, now: Instant, flight: u32) {
         self.cc.on_congestion_event(now, flight);
         let nxt = self.snd_nxt;
