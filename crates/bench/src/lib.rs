@@ -5,7 +5,9 @@
 //! a table with ratios, or one JSON object with `--json`:
 //!
 //! 1. bulk transfer in memory at MTU 1500 and 65535 ([`synack_stack::bulk`],
-//!    [`smol::bulk`], [`linux::bulk`]);
+//!    [`smol::bulk`], [`linux::bulk`]); the application copies what it receives into
+//!    its own buffer, and, as an extra figure, synack and smoltcp again with the
+//!    application lent the received bytes in place (`bulk_in_place`);
 //! 2. connection cycles with 0, 1,000 and 100,000 idle connections present
 //!    ([`synack_stack::cycles`], [`smol::cycles`], [`linux::cycles`]);
 //! 3. heap per idle established connection ([`synack_stack::memory`], [`smol::memory`]);
@@ -221,6 +223,10 @@ pub struct Results {
     pub size: Size,
     /// (mtu, synack, smoltcp, linux); Linux is `None` if loopback was unavailable.
     pub bulk: Vec<(u16, BulkRun, BulkRun, Option<BulkRun>)>,
+    /// The same transfers with the receiving application lent the bytes in place
+    /// (synack's `recv_with`, smoltcp's closure-based `recv`), counting them and
+    /// copying nothing out: (MTU, synack, smoltcp). Not issue 6's figure, which copies.
+    pub bulk_in_place: Vec<(u16, BulkRun, BulkRun)>,
     /// Cycle runs of synack, smoltcp (paired by position) and Linux (0 idle).
     pub cycles: Vec<(CycleRun, CycleRun)>,
     /// Linux cycles with 0 idle.
@@ -265,8 +271,8 @@ pub fn run(size: Size) -> Results {
     for mtu in [1500u16, 65535] {
         eprintln!("bulk MTU {mtu}: synack and smoltcp, in turn");
         let (s, m) = best_of_alternated(
-            || synack_stack::bulk(mtu, plan.bulk_bytes),
-            || smol::bulk(mtu, plan.bulk_bytes),
+            || synack_stack::bulk(mtu, plan.bulk_bytes, false),
+            || smol::bulk(mtu, plan.bulk_bytes, false),
         );
         eprintln!("bulk MTU {mtu}: Linux loopback");
         let l = (0..RUNS)
@@ -277,6 +283,15 @@ pub fn run(size: Size) -> Results {
             })
             .min_by(|a, b| a.secs.total_cmp(&b.secs));
         bulk.push((mtu, s, m, l));
+    }
+    let mut bulk_in_place = Vec::new();
+    for mtu in [1500u16, 65535] {
+        eprintln!("bulk MTU {mtu}, received in place: synack and smoltcp, in turn");
+        let (s, m) = best_of_alternated(
+            || synack_stack::bulk(mtu, plan.bulk_bytes, true),
+            || smol::bulk(mtu, plan.bulk_bytes, true),
+        );
+        bulk_in_place.push((mtu, s, m));
     }
     // One pair of endpoints (interfaces) per stack and idle count, all set up first,
     // then every measurement timed in turn.
@@ -318,6 +333,7 @@ pub fn run(size: Size) -> Results {
     Results {
         size,
         bulk,
+        bulk_in_place,
         cycles,
         linux_cycles,
         synack_memory: (c, sv, plan.synack_memory_conns),
@@ -355,6 +371,19 @@ impl Results {
                 })
             })
             .collect();
+        let bulk_in_place: Vec<Value> = self
+            .bulk_in_place
+            .iter()
+            .map(|(mtu, s, m)| {
+                json!({
+                    "mtu": mtu,
+                    "bytes": s.bytes,
+                    "synack_gbps": round(s.gbps(), 3),
+                    "smoltcp_gbps": round(m.gbps(), 3),
+                    "synack_vs_smoltcp": round(s.gbps() / m.gbps(), 3),
+                })
+            })
+            .collect();
         let linux = self.linux_cycles.map(|l| round(l.per_s(), 0));
         let cycles: Vec<Value> = self
             .cycles
@@ -375,6 +404,7 @@ impl Results {
         json!({
             "size": format!("{:?}", self.size).to_lowercase(),
             "bulk": bulk,
+            "bulk_in_place": bulk_in_place,
             "cycles": cycles,
             "memory": {
                 "connections": self.synack_memory.2,
@@ -427,6 +457,20 @@ impl Results {
                 m.gbps(),
                 s.gbps() / m.gbps(),
                 l.map_or("-".into(), |l| format!("{:.2}", l.gbps()))
+            );
+        }
+        let _ = writeln!(
+            t,
+            "  received in place (synack recv_with, smoltcp recv closure; the bytes counted, not copied out):"
+        );
+        for (mtu, s, m) in &self.bulk_in_place {
+            let _ = writeln!(
+                t,
+                "  {:>6} {:>15.2} {:>15.2} {:>7.2}×",
+                mtu,
+                s.gbps(),
+                m.gbps(),
+                s.gbps() / m.gbps()
             );
         }
         let _ = writeln!(
@@ -507,16 +551,24 @@ impl Results {
 }
 
 /// One piece alone, for profilers: `synack-1500`, `synack-65535`, `smoltcp-1500`,
-/// `smoltcp-65535`, `cycles` (synack's), `cycles-0` (synack's, no idle connections),
+/// `smoltcp-65535` (and each of the four with `-inplace`: the receiving application lent
+/// the bytes in place and only counting them, not the benchmark's copy),
+/// `cycles` (synack's), `cycles-0` (synack's, no idle connections),
 /// `cycles-idle` (synack's, the largest idle count only),
 /// `smoltcp-cycles-0` or `flows`. Prints what it measured.
 pub fn profile(size: Size, what: &str) -> bool {
     let plan = Plan::new(size);
     match what {
-        "synack-1500" => eprintln!("{:?}", synack_stack::bulk(1500, plan.bulk_bytes)),
-        "synack-65535" => eprintln!("{:?}", synack_stack::bulk(65535, plan.bulk_bytes)),
-        "smoltcp-1500" => eprintln!("{:?}", smol::bulk(1500, plan.bulk_bytes)),
-        "smoltcp-65535" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes)),
+        "synack-1500" => eprintln!("{:?}", synack_stack::bulk(1500, plan.bulk_bytes, false)),
+        "synack-65535" => eprintln!("{:?}", synack_stack::bulk(65535, plan.bulk_bytes, false)),
+        "smoltcp-1500" => eprintln!("{:?}", smol::bulk(1500, plan.bulk_bytes, false)),
+        "smoltcp-65535" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes, false)),
+        "synack-1500-inplace" => eprintln!("{:?}", synack_stack::bulk(1500, plan.bulk_bytes, true)),
+        "synack-65535-inplace" => {
+            eprintln!("{:?}", synack_stack::bulk(65535, plan.bulk_bytes, true))
+        }
+        "smoltcp-1500-inplace" => eprintln!("{:?}", smol::bulk(1500, plan.bulk_bytes, true)),
+        "smoltcp-65535-inplace" => eprintln!("{:?}", smol::bulk(65535, plan.bulk_bytes, true)),
         "cycles" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles)),
         "cycles-0" => eprintln!("{:?}", synack_stack::cycles(&plan.synack_cycles[..1])),
         "cycles-idle" => {

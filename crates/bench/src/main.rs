@@ -34,7 +34,7 @@ fn main() {
     );
     if let Some(what) = only {
         if !synack_bench::profile(size, &what) {
-            eprintln!("--only takes synack-1500, synack-65535, smoltcp-1500, smoltcp-65535, cycles, cycles-0, cycles-idle, smoltcp-cycles-0 or flows");
+            eprintln!("--only takes synack-1500, synack-65535, smoltcp-1500, smoltcp-65535 (each also with -inplace), cycles, cycles-0, cycles-idle, smoltcp-cycles-0 or flows");
             std::process::exit(2);
         }
         return;

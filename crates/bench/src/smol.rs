@@ -275,8 +275,10 @@ impl Pair {
     }
 }
 
-/// `total` bytes from client to server at `mtu` with 1 MiB socket buffers, CUBIC.
-pub fn bulk(mtu: u16, total: u64) -> BulkRun {
+/// `total` bytes from client to server at `mtu` with 1 MiB socket buffers, CUBIC. The
+/// receiving application copies the bytes out (`recv_slice`); with `in_place`, it is
+/// lent them by the closure-based `recv` and only counts them.
+pub fn bulk(mtu: u16, total: u64, in_place: bool) -> BulkRun {
     let mut p = Pair::new(usize::from(mtu));
     let mut s = socket(MIB, MIB);
     s.listen(80).expect("listen");
@@ -307,12 +309,20 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
         p.poll_client();
         moved |= !p.link.to_server.is_empty();
         p.poll_server();
-        while let Ok(n) = p.server_sock(sh).recv_slice(&mut rbuf) {
-            if n == 0 {
-                break;
+        loop {
+            let sock = p.server_sock(sh);
+            let r = if in_place {
+                sock.recv(|bytes| (bytes.len(), bytes.len()))
+            } else {
+                sock.recv_slice(&mut rbuf)
+            };
+            match r {
+                Ok(n) if n > 0 => {
+                    received += n as u64;
+                    moved = true;
+                }
+                _ => break,
             }
-            received += n as u64;
-            moved = true;
         }
         // Let the window update and ACKs out now rather than at the next round.
         p.poll_server();

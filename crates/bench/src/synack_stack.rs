@@ -137,8 +137,11 @@ fn carry(
 }
 
 /// `total` bytes from client to server at `mtu` with 1 MiB buffers (CUBIC, SACK,
-/// timestamps and window scaling on: the defaults).
-pub fn bulk(mtu: u16, total: u64) -> BulkRun {
+/// timestamps and window scaling on: the defaults). The receiving application copies
+/// the bytes out into its own buffer (`recv`); with `in_place`, it is lent them in the
+/// receive buffer and only counts them (`recv_with`), as [`crate::smol::bulk`] does
+/// with smoltcp's closure-based `recv`.
+pub fn bulk(mtu: u16, total: u64, in_place: bool) -> BulkRun {
     let config = Config {
         mtu,
         send_buffer: MIB,
@@ -169,11 +172,16 @@ pub fn bulk(mtu: u16, total: u64) -> BulkRun {
             }
         }
         let mut moved = p.client_to_server();
-        while let Ok(n) = p.server.recv(p.now, s, &mut rbuf) {
-            if n == 0 {
-                break;
+        loop {
+            let r = if in_place {
+                p.server.recv_with(p.now, s, <[u8]>::len)
+            } else {
+                p.server.recv(p.now, s, &mut rbuf)
+            };
+            match r {
+                Ok(n) if n > 0 => received += n as u64,
+                _ => break,
             }
-            received += n as u64;
         }
         moved |= p.server_to_client();
         while p.client.poll_event().is_some() {}

@@ -23,6 +23,15 @@ fn tiny_run_prints_json_with_every_key() {
         assert!(b["smoltcp_gbps"].as_f64().is_some_and(|x| x > 0.0), "{b}");
         assert!(b.get("linux_loopback_gbps").is_some(), "{b}");
     }
+    let in_place = v["bulk_in_place"]
+        .as_array()
+        .expect("bulk_in_place is an array");
+    let mtus: Vec<u64> = in_place.iter().filter_map(|b| b["mtu"].as_u64()).collect();
+    assert_eq!(mtus, [1500, 65535]);
+    for b in in_place {
+        assert!(b["synack_gbps"].as_f64().is_some_and(|x| x > 0.0), "{b}");
+        assert!(b["smoltcp_gbps"].as_f64().is_some_and(|x| x > 0.0), "{b}");
+    }
     let cycles = v["cycles"].as_array().expect("cycles is an array");
     assert_eq!(cycles.len(), 3);
     let idle: Vec<u64> = cycles.iter().filter_map(|c| c["idle"].as_u64()).collect();

@@ -390,6 +390,39 @@ impl Endpoint {
         self.with_app_conn(now, conn, |c, ctx| c.recv(ctx, buf))?
     }
 
+    /// RECEIVE without a copy: `f` is lent the received bytes that lie in one piece of
+    /// the receive buffer (all that are readable, or up to where the buffer wraps:
+    /// call again for the rest) and returns how many it took; those are gone, and the
+    /// window opens as after [`Endpoint::recv`]. Returns how many were taken. As with
+    /// `recv`, `Ok(0)` without `f` being called means the peer closed and everything
+    /// has been read, and `Err(WouldBlock)` nothing yet; `f` is called only when at
+    /// least one byte is readable.
+    ///
+    /// ```
+    /// # use synack::{Config, Endpoint, Error, Instant};
+    /// # let mut ep = Endpoint::new(Config::default(), [0; 16]);
+    /// # ep.add_address("198.18.0.1".parse().unwrap());
+    /// # let now = Instant::ZERO;
+    /// # let conn = ep
+    /// #     .connect(now, "198.18.0.1:0".parse().unwrap(), "198.18.0.2:80".parse().unwrap())
+    /// #     .unwrap();
+    /// // Count the bytes without copying them out (nothing has arrived yet here).
+    /// let mut seen = 0;
+    /// let r = ep.recv_with(now, conn, |bytes| {
+    ///     seen += bytes.len();
+    ///     bytes.len()
+    /// });
+    /// assert_eq!(r, Err(Error::WouldBlock));
+    /// ```
+    pub fn recv_with(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        f: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, Error> {
+        self.with_app_conn(now, conn, |c, ctx| c.recv_with(ctx, f))?
+    }
+
     /// Half-close (RFC 9293 CLOSE, §3.10.4): send a FIN after queued data; reading goes on.
     pub fn shutdown(&mut self, now: Instant, conn: ConnId) -> Result<(), Error> {
         self.with_app_conn(now, conn, |c, ctx| c.shutdown(ctx))?

@@ -370,6 +370,20 @@ impl ReceiveBuffer {
         n
     }
 
+    /// The readable bytes that lie in one piece of the ring from the front: all of them,
+    /// or, when they wrap, those up to the ring's end (the rest follow once these are
+    /// gone). Empty when nothing is readable.
+    pub fn readable_front(&self) -> &[u8] {
+        let n = self.readable;
+        let alloc = self.ring.len();
+        if n == 0 || alloc == 0 {
+            return &[];
+        }
+        let at = ring_index(self.head, alloc);
+        let first = n.min(alloc - at);
+        self.ring.get(at..at + first).unwrap_or(&[])
+    }
+
     /// Drops up to `n` in-order bytes without copying them; returns how many.
     pub fn discard(&mut self, n: usize) -> usize {
         let n = n.min(self.readable);

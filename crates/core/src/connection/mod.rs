@@ -627,15 +627,40 @@ impl Connection {
 
     /// RECEIVE (§3.10.3). Returns `Ok(0)` at the end of the peer's stream.
     pub(crate) fn recv(&mut self, ctx: &mut Ctx<'_>, buf: &mut [u8]) -> Result<usize, Error> {
+        self.recv_by(ctx, |rb| rb.read(buf))
+    }
+
+    /// RECEIVE without a copy: `f` is lent the readable bytes that lie in one piece
+    /// ([`ReceiveBuffer::readable_front`]) and returns how many of them it took, which
+    /// are then gone from the buffer (more than it was lent counts as all of them).
+    /// Otherwise as [`Connection::recv`].
+    pub(crate) fn recv_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        f: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, Error> {
+        self.recv_by(ctx, |rb| {
+            let taken = f(rb.readable_front());
+            rb.discard(taken)
+        })
+    }
+
+    /// RECEIVE (§3.10.3) with `take` removing bytes from the receive buffer when some are
+    /// readable: then the window may open (auto-tuning, a window update); otherwise the
+    /// end of stream, the connection's error or `WouldBlock`.
+    fn recv_by(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        take: impl FnOnce(&mut ReceiveBuffer) -> usize,
+    ) -> Result<usize, Error> {
         self.readable_signalled = false;
         if self.recv_buf.readable() > 0 {
-            if buf.is_empty() {
-                return Ok(0);
-            }
             let before = self.window_to_advertise();
-            let n = self.recv_buf.read(buf);
-            self.tune_recv_buffer(ctx);
-            self.maybe_window_update(ctx, before);
+            let n = take(&mut self.recv_buf);
+            if n > 0 {
+                self.tune_recv_buffer(ctx);
+                self.maybe_window_update(ctx, before);
+            }
             return Ok(n);
         }
         if self.fin_received {
