@@ -264,16 +264,22 @@ fn best_of_alternated(
     (a, b)
 }
 
+/// synack's and smoltcp's transfers of `bytes` at `mtu`, taken in turn
+/// ([`best_of_alternated`]); `in_place` as [`synack_stack::bulk`] has it.
+fn bulk_in_turn(mtu: u16, bytes: u64, in_place: bool) -> (BulkRun, BulkRun) {
+    best_of_alternated(
+        || synack_stack::bulk(mtu, bytes, in_place),
+        || smol::bulk(mtu, bytes, in_place),
+    )
+}
+
 /// Run every measurement at `size`, reporting progress on stderr.
 pub fn run(size: Size) -> Results {
     let plan = Plan::new(size);
     let mut bulk = Vec::new();
     for mtu in [1500u16, 65535] {
         eprintln!("bulk MTU {mtu}: synack and smoltcp, in turn");
-        let (s, m) = best_of_alternated(
-            || synack_stack::bulk(mtu, plan.bulk_bytes, false),
-            || smol::bulk(mtu, plan.bulk_bytes, false),
-        );
+        let (s, m) = bulk_in_turn(mtu, plan.bulk_bytes, false);
         eprintln!("bulk MTU {mtu}: Linux loopback");
         let l = (0..RUNS)
             .filter_map(|_| {
@@ -314,16 +320,13 @@ pub fn run(size: Size) -> Results {
         .ok();
     // After the cycles, so that those are measured in the process state of the rounds
     // before. Run before them (a22fd76), five full runs gave synack's cycles with
-    // 100,000 idle connections +15 % to +102 % against none; whether that was these
+    // 100,000 idle connections +5 % to +102 % against none; whether that was these
     // transfers or the machine, whose speed moved by half in the same minutes, is not
     // settled.
     let mut bulk_in_place = Vec::new();
     for mtu in [1500u16, 65535] {
         eprintln!("bulk MTU {mtu}, received in place: synack and smoltcp, in turn");
-        let (s, m) = best_of_alternated(
-            || synack_stack::bulk(mtu, plan.bulk_bytes, true),
-            || smol::bulk(mtu, plan.bulk_bytes, true),
-        );
+        let (s, m) = bulk_in_turn(mtu, plan.bulk_bytes, true);
         bulk_in_place.push((mtu, s, m));
     }
     eprintln!("memory: synack, {} connections", plan.synack_memory_conns);
