@@ -393,7 +393,8 @@ impl Endpoint {
     /// RECEIVE without a copy: `f` is lent the received bytes that lie in one piece of
     /// the receive buffer (all that are readable, or up to where the buffer wraps:
     /// call again for the rest) and returns how many it took; those are gone, and the
-    /// window opens as after [`Endpoint::recv`]. Returns how many were taken. As with
+    /// window opens as after [`Endpoint::recv`]. A count above what `f` was lent counts
+    /// as all of it, never more. Returns how many were taken. As with
     /// `recv`, `Ok(0)` without `f` being called means the peer closed and everything
     /// has been read, and `Err(WouldBlock)` nothing yet; `f` is called only when at
     /// least one byte is readable.

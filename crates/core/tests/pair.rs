@@ -172,6 +172,37 @@ fn in_order_data_with_a_corrupted_payload_is_dropped_and_the_intact_copy_deliver
     assert_eq!(&buf[..200], &data[..]);
 }
 
+/// Sends `data` from `c` (endpoint 0) to `s` (endpoint 1), calling `read` with the
+/// receiving endpoint, `s`, the time and the bytes received so far after every send,
+/// and stepping the pair, until all of `data` has arrived: what arrived. Once
+/// everything has arrived, reading alone makes progress, so a step that moves nothing
+/// is a stall only when `read` found nothing.
+fn transfer_reading(
+    p: &mut Pair,
+    (c, s): (ConnId, ConnId),
+    data: &[u8],
+    limit: Instant,
+    mut read: impl FnMut(&mut Endpoint, ConnId, Instant, &mut Vec<u8>) -> Result<usize, synack::Error>,
+) -> Vec<u8> {
+    let (mut sent, mut got) = (0, Vec::new());
+    while got.len() < data.len() {
+        if sent < data.len() {
+            if let Ok(n) = p.eps[0].send(p.now, c, &data[sent..]) {
+                sent += n;
+            }
+        }
+        let r = read(&mut p.eps[1], s, p.now, &mut got);
+        let moved = p.step(limit);
+        assert!(
+            moved || r.is_ok(),
+            "stalled at {} of {}",
+            got.len(),
+            data.len()
+        );
+    }
+    got
+}
+
 /// The zero-copy receive: `recv_with` lends the readable bytes in place, one piece of the
 /// ring at a time, and removes only what the reader says it took. A reader that takes
 /// half of each piece still gets every byte once and in order, through a receive
@@ -183,15 +214,10 @@ fn recv_with_lends_bytes_in_place_and_removes_only_what_the_reader_took() {
     let limit = Instant::from_millis(200_000);
     let (c, s) = p.connected(limit);
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 251) as u8).collect();
-    let (mut sent, mut got, mut partial) = (0, Vec::new(), 0);
-    while got.len() < data.len() {
-        if sent < data.len() {
-            if let Ok(n) = p.eps[0].send(p.now, c, &data[sent..]) {
-                sent += n;
-            }
-        }
+    let mut partial = 0;
+    let got = transfer_reading(&mut p, (c, s), &data, limit, |ep, s, now, got| {
         let mut called = false;
-        let r = p.eps[1].recv_with(p.now, s, |bytes| {
+        let r = ep.recv_with(now, s, |bytes| {
             called = true;
             assert!(!bytes.is_empty(), "lent an empty piece");
             let take = bytes.len().div_ceil(2);
@@ -203,15 +229,8 @@ fn recv_with_lends_bytes_in_place_and_removes_only_what_the_reader_took() {
             Ok(n) => assert!(called && n > 0, "Ok({n}) before the end of stream"),
             Err(e) => assert!(!called && e == synack::Error::WouldBlock, "{e:?}"),
         }
-        // Once everything has arrived, reading alone makes progress.
-        let moved = p.step(limit);
-        assert!(
-            moved || r.is_ok(),
-            "stalled at {} of {}",
-            got.len(),
-            data.len()
-        );
-    }
+        r
+    });
     assert_eq!(got, data);
     assert!(partial > 0, "the reader never left bytes behind");
     p.eps[0].shutdown(p.now, c).unwrap();
@@ -221,4 +240,37 @@ fn recv_with_lends_bytes_in_place_and_removes_only_what_the_reader_took() {
         ended = p.eps[1].recv_with(p.now, s, |_| panic!("nothing is left to lend")) == Ok(0);
     }
     assert_eq!(p.eps[1].state(s), Some(State::CloseWait));
+}
+
+/// API misuse: a reader that claims more than it was lent (here `usize::MAX`) takes only
+/// the piece it saw. Bytes past a wrap of the receive buffer, which it was not shown,
+/// stay for the next call: nothing is lost, every byte arrives once and in order.
+#[test]
+fn recv_with_never_removes_more_than_it_lent() {
+    let mut p = Pair::new();
+    let limit = Instant::from_millis(200_000);
+    let (c, s) = p.connected(limit);
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 17 % 251) as u8).collect();
+    let mut overclaimed = 0;
+    let got = transfer_reading(&mut p, (c, s), &data, limit, |ep, s, now, got| {
+        // The reader takes half of each piece, so the buffer seldom empties and the
+        // readable bytes come to run past the end of the ring; when the piece it is
+        // lent is shorter than what is readable, it claims everything.
+        let readable = ep.readable_bytes(s);
+        ep.recv_with(now, s, |bytes| {
+            if bytes.len() < readable {
+                overclaimed += 1;
+                got.extend_from_slice(bytes);
+                return usize::MAX;
+            }
+            let take = bytes.len().div_ceil(2);
+            got.extend_from_slice(&bytes[..take]);
+            take
+        })
+    });
+    assert_eq!(got, data);
+    assert!(
+        overclaimed > 0,
+        "the readable bytes never ran past the ring's end"
+    );
 }

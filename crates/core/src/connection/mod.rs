@@ -640,7 +640,9 @@ impl Connection {
         f: impl FnOnce(&[u8]) -> usize,
     ) -> Result<usize, Error> {
         self.recv_by(ctx, |rb| {
-            let taken = f(rb.readable_front());
+            let front = rb.readable_front();
+            // Never more than was lent: past a wrap lie bytes the reader has not seen.
+            let taken = f(front).min(front.len());
             rb.discard(taken)
         })
     }
